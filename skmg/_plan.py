@@ -1,0 +1,196 @@
+"""The fit plan: every (branch, fold) fit and every refit in one flat task list.
+
+A multi-granularity fit is ``n_branches x (n_folds + refit)`` independent fits.
+They all go to ONE :class:`~sklearn.utils.parallel.Parallel` call, so the
+scheduler (loky, threads, dask, ...) sees every task at once and never waits on
+a nested pool. Tasks receive the full ``X`` and the fold's row indices, not a
+copy of the fold: joblib memory-maps large arrays once for all tasks.
+"""
+
+import time
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils.parallel import Parallel, delayed
+
+from ._compat import _check_method_params, _safe_indexing
+
+# The kinds of output a branch can give the fusion stage.
+PROBA = "predict_proba"
+DECISION = "decision_function"
+PREDICT = "predict"
+
+
+class Task:
+    """One fit of the plan: a branch on the training rows of one fold.
+
+    Parameters
+    ----------
+    branch : int
+        Position of the branch among the non-dropped branches.
+    name : str
+        Name of the branch, for messages.
+    fold : int or None
+        Index of the fold, or None for the refit on all rows.
+    """
+
+    __slots__ = ("branch", "name", "fold")
+
+    def __init__(self, branch, name, fold):
+        self.branch = branch
+        self.name = name
+        self.fold = fold
+
+    def describe(self, n_folds):
+        """Where the task sits in the plan, for messages: ``fold 2/5`` or refit."""
+        if self.fold is None:
+            return "the refit on all rows"
+        return f"fold {self.fold + 1}/{n_folds}"
+
+
+def branch_output(estimator, X, method, n_classes):
+    """Return the output of a fitted branch as a 2-D float array.
+
+    For classifiers, ``n_classes`` is the number of classes of the whole
+    problem; the columns of probabilities are aligned with the encoded labels
+    ``0 .. n_classes - 1`` even when a fold's training rows lack a class.
+    """
+    output = getattr(estimator, method)(X)
+    if n_classes is None or method == PREDICT:
+        output = np.asarray(output, dtype=np.float64)
+        return output.reshape(-1, 1) if output.ndim == 1 else output
+
+    seen = getattr(estimator, "classes_", np.arange(n_classes))
+    seen = np.asarray(seen)
+    if method == PROBA:
+        if len(seen) == n_classes:
+            return np.asarray(output, dtype=np.float64)
+        full = np.zeros((output.shape[0], n_classes))
+        full[:, seen.astype(np.intp)] = output
+        return full
+
+    # decision_function: scores of missing classes have no meaningful value.
+    if len(seen) != n_classes:
+        raise ValueError(
+            f"the training rows hold {len(seen)} of the {n_classes} classes, so "
+            "decision_function outputs cannot be aligned with the other folds; "
+            "use a stratified cv or stack_method='predict_proba'"
+        )
+    output = np.asarray(output, dtype=np.float64)
+    return output.reshape(-1, 1) if output.ndim == 1 else output
+
+
+def _fit_task(estimator, X, y, train, test, method, n_classes, fit_params, where):
+    """Fit ``estimator`` on rows ``train``; predict rows ``test`` if given.
+
+    Runs in a worker. Returns ``(fitted_estimator, output, seconds)``.
+    """
+    start = time.perf_counter()
+    try:
+        if train is None:
+            X_fit, y_fit, params = X, y, fit_params
+        else:
+            X_fit = _safe_indexing(X, train)
+            y_fit = _safe_indexing(y, train)
+            params = _check_method_params(X, fit_params, train)
+        estimator.fit(X_fit, y_fit, **params)
+        seconds = time.perf_counter() - start
+        output = None
+        if test is not None:
+            output = branch_output(
+                estimator, _safe_indexing(X, test), method, n_classes
+            )
+    except Exception as exc:
+        raise _task_error(exc, where) from exc
+    return estimator, output, seconds
+
+
+def _task_error(exc, where):
+    """The same kind of error as ``exc``, with the branch and fold in front."""
+    message = f"{where}: {exc}"
+    try:
+        error = type(exc)(message)
+        if str(error) == message:
+            return error
+    except Exception:  # an exception type with a different constructor
+        pass
+    return RuntimeError(message)
+
+
+def run_plan(tasks, estimators, X, y, folds, *, methods, n_classes, fit_params,
+             n_jobs, verbose):
+    """Run every task of the plan in one ``Parallel`` call.
+
+    Parameters
+    ----------
+    tasks : list of Task
+    estimators : list of estimator
+        Unfitted branch estimators, indexed by ``Task.branch``; each task fits a
+        clone.
+    X, y : the training data (``y`` already encoded for classifiers).
+    folds : list of (train, test) index arrays
+    methods : list of str
+        Output method per branch.
+    n_classes : int or None
+    fit_params : list of dict
+        Fit parameters per branch (full length; indexed per fold in the task).
+    n_jobs, verbose : passed to ``Parallel``.
+
+    Returns
+    -------
+    list of (fitted_estimator, output or None, seconds), in the order of
+    ``tasks``.
+    """
+    n_folds = len(folds)
+
+    def arguments(task):
+        train, test = (None, None) if task.fold is None else folds[task.fold]
+        where = f"branch {task.name!r} failed in {task.describe(n_folds)}"
+        return (
+            clone(estimators[task.branch]),
+            X,
+            y,
+            train,
+            test,
+            methods[task.branch],
+            n_classes,
+            fit_params[task.branch],
+            where,
+        )
+
+    return Parallel(n_jobs=n_jobs, verbose=verbose)(
+        delayed(_fit_task)(*arguments(task)) for task in tasks
+    )
+
+
+def aggregate(outputs, rows, n_samples, method, n_classes):
+    """Combine outputs that several models gave for (possibly) the same rows.
+
+    Continuous outputs are averaged; class labels (``predict`` of a
+    classifier) are put to a majority vote, ties going to the smaller label.
+    Used for the out-of-fold outputs (a row may be in several test folds, as
+    with repeated splitters) and for the fold models of ``refit=False``.
+
+    Returns
+    -------
+    combined : ndarray of shape (n_samples, n_columns)
+        NaN in rows that no model predicted.
+    covered : ndarray of bool of shape (n_samples,)
+    """
+    counts = np.zeros(n_samples)
+    for idx in rows:
+        np.add.at(counts, idx, 1)
+    covered = counts > 0
+
+    if n_classes is not None and method == PREDICT:
+        votes = np.zeros((n_samples, n_classes))
+        for output, idx in zip(outputs, rows):
+            np.add.at(votes, (idx, output[:, 0].astype(np.intp)), 1)
+        combined = votes.argmax(axis=1).astype(np.float64).reshape(-1, 1)
+    else:
+        combined = np.zeros((n_samples, outputs[0].shape[1]))
+        for output, idx in zip(outputs, rows):
+            np.add.at(combined, idx, output)
+        combined[covered] /= counts[covered, None]
+    combined[~covered] = np.nan
+    return combined, covered

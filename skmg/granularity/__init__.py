@@ -1,0 +1,1 @@
+"""Granularity building blocks: views and multi-grained scanning."""
