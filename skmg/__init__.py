@@ -5,11 +5,15 @@ views, window scales, category levels), fused into one estimator.
 """
 
 from ._estimators import MultiGranularityClassifier, MultiGranularityRegressor
+from .granularity import IntervalFeatures, Pooling, make_granularities
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "MultiGranularityClassifier",
     "MultiGranularityRegressor",
+    "IntervalFeatures",
+    "Pooling",
+    "make_granularities",
     "__version__",
 ]

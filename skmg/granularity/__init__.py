@@ -1,1 +1,12 @@
-"""Granularity building blocks: views and multi-grained scanning."""
+"""Granularity building blocks: views and multi-grained scanning.
+
+Views are transformers that show the same data at one granularity
+(:class:`IntervalFeatures`, :class:`Pooling`); put one before a model in a
+``Pipeline`` and you have a branch. :func:`make_granularities` builds one
+branch per value of a scale parameter.
+"""
+
+from ._grid import make_granularities
+from ._views import IntervalFeatures, Pooling
+
+__all__ = ["IntervalFeatures", "Pooling", "make_granularities"]
