@@ -185,7 +185,9 @@ def test_groups_reach_the_splitter():
     """groups passed to fit reach GroupKFold: outputs equal those made with the
     group splits given explicitly."""
     groups = np.arange(len(Y_SMALL)) % 6
-    with_groups = small_classifier(cv=GroupKFold(3)).fit(X_SMALL, Y_SMALL, groups=groups)
+    with_groups = small_classifier(cv=GroupKFold(3)).fit(
+        X_SMALL, Y_SMALL, groups=groups
+    )
     splits = list(GroupKFold(3).split(X_SMALL, Y_SMALL, groups))
     explicit = small_classifier(cv=splits).fit(X_SMALL, Y_SMALL)
     assert_array_equal(with_groups.oof_predictions_, explicit.oof_predictions_)
@@ -295,9 +297,10 @@ def test_grid_search_over_fusion_final_and_branch_params():
     ).fit(X_SMALL, Y_SMALL)
     assert len(grid.cv_results_["params"]) == 8
     best = grid.best_estimator_
-    assert best.get_params()["linear__logisticregression__C"] == grid.best_params_[
-        "linear__logisticregression__C"
-    ]
+    assert (
+        best.get_params()["linear__logisticregression__C"]
+        == grid.best_params_["linear__logisticregression__C"]
+    )
     assert grid.best_score_ > 0.6
 
 
@@ -396,7 +399,10 @@ def test_multi_output_regression():
     Y = np.c_[Y_DIABETES, Y_DIABETES / 10 + X_DIABETES[:, 0]]
     for fusion in ["stacking", "average"]:
         model = MultiGranularityRegressor(
-            [("linear", LinearRegression()), ("tree", DecisionTreeRegressor(max_depth=3))],
+            [
+                ("linear", LinearRegression()),
+                ("tree", DecisionTreeRegressor(max_depth=3)),
+            ],
             fusion=fusion,
             cv=3,
         ).fit(X_DIABETES, Y)
@@ -412,7 +418,9 @@ def test_decision_function_average():
     model = MultiGranularityClassifier(
         branches, fusion="average", stack_method="decision_function", cv=3
     ).fit(X_SMALL, Y_SMALL)
-    expected = np.mean([e.decision_function(X_SMALL) for e in model.estimators_], axis=0)
+    expected = np.mean(
+        [e.decision_function(X_SMALL) for e in model.estimators_], axis=0
+    )
     assert_allclose(model.decision_function(X_SMALL), expected)
     assert not hasattr(model, "predict_proba")
     assert_array_equal(model.predict(X_SMALL), expected.argmax(axis=1))
@@ -494,16 +502,26 @@ ERRORS = [
         "every branch of 'granularities' is 'drop'",
     ),
     ({"granularities": [("a", 3)]}, TypeError, "branch 'a' .* must be an estimator"),
-    ({"granularities": [("a", Ridge())]}, ValueError, "branch 'a' .* must be a classifier"),
+    (
+        {"granularities": [("a", Ridge())]},
+        ValueError,
+        "branch 'a' .* must be a classifier",
+    ),
     ({"fusion": "median"}, ValueError, "'fusion' parameter"),
     ({"stack_method": "proba"}, ValueError, "'stack_method' parameter"),
     (
-        {"granularities": [("svc", SVC()), ("nb", GaussianNB())],
-         "stack_method": "predict_proba"},
+        {
+            "granularities": [("svc", SVC()), ("nb", GaussianNB())],
+            "stack_method": "predict_proba",
+        },
         ValueError,
         "branch 'svc' \\(SVC\\) does not implement predict_proba",
     ),
-    ({"cv": 50}, ValueError, r"cv=50 folds is more than the \d+ sample\(s\) of the smallest class"),
+    (
+        {"cv": 50},
+        ValueError,
+        r"cv=50 folds is more than the \d+ sample\(s\) of the smallest class",
+    ),
     (
         {"fusion": "average", "passthrough": True},
         ValueError,
@@ -570,7 +588,9 @@ def test_failing_branch_names_branch_and_fold():
     model = MultiGranularityClassifier(
         [("ok", GaussianNB()), ("broken", _FailingClassifier(limit=10_000))], cv=3
     ).set_params(broken=_FailingClassifier(limit=0))
-    with pytest.raises(ArithmeticError, match="branch 'broken' failed in fold 1/3") as info:
+    with pytest.raises(
+        ArithmeticError, match="branch 'broken' failed in fold 1/3"
+    ) as info:
         model.fit(X_SMALL, Y_SMALL)
     assert "the branch broke" in str(info.value)
     assert isinstance(info.value.__cause__, ArithmeticError)
@@ -582,7 +602,10 @@ def test_failing_branch_names_branch_and_fold():
 
 def test_empty_training_fold_is_named():
     """A cv whose split has no training rows is refused, naming the fold."""
-    splits = [(np.arange(60), np.arange(60, 120)), (np.array([], dtype=int), np.arange(60))]
+    splits = [
+        (np.arange(60), np.arange(60, 120)),
+        (np.array([], dtype=int), np.arange(60)),
+    ]
     with pytest.raises(ValueError, match="empty training set in fold 2"):
         small_classifier(cv=splits).fit(X_SMALL, Y_SMALL)
 
