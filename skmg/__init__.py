@@ -5,7 +5,13 @@ views, window scales, category levels), fused into one estimator.
 """
 
 from ._estimators import MultiGranularityClassifier, MultiGranularityRegressor
-from .granularity import IntervalFeatures, Pooling, make_granularities
+from .granularity import (
+    IntervalFeatures,
+    Pooling,
+    ScanningClassifier,
+    ScanningRegressor,
+    make_granularities,
+)
 
 __version__ = "0.1.0.dev0"
 
@@ -14,6 +20,8 @@ __all__ = [
     "MultiGranularityRegressor",
     "IntervalFeatures",
     "Pooling",
+    "ScanningClassifier",
+    "ScanningRegressor",
     "make_granularities",
     "__version__",
 ]

@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import sparse
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmg.granularity._views import IntervalFeatures, Pooling
 
@@ -418,16 +417,3 @@ def test_transform_checks_n_features(view):
     view.fit(X_SIX)
     with pytest.raises(ValueError, match="X has 5 features, but .* is expecting 6"):
         view.transform(np.zeros((2, 5)))
-
-
-@parametrize_with_checks(
-    [
-        IntervalFeatures(window=2),
-        IntervalFeatures(window=2, stride=1, statistics=("median", "slope")),
-        Pooling(size=2),
-        Pooling(size=2, stride=1, func="max"),
-    ]
-)
-def test_sklearn_compatible(estimator, check):
-    """Each view passes scikit-learn's check of the same name."""
-    check(estimator)
