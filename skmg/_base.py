@@ -1,11 +1,13 @@
 """The shared machinery of the multi-granularity meta-estimators."""
 
 import numbers
+import warnings
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import MetaEstimatorMixin, TransformerMixin
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, get_tags
@@ -25,6 +27,7 @@ from sklearn.utils.validation import (
 from . import fusion as _fusion
 from ._compat import (
     HasMethods,
+    Interval,
     StrOptions,
     _BaseComposition,
     _check_feature_names_in,
@@ -32,9 +35,10 @@ from ._compat import (
     _num_samples,
     _raise_for_params,
     _routing_enabled,
+    _safe_indexing,
     _VisualBlock,
 )
-from ._plan import Task, aggregate, branch_output, run_plan
+from ._plan import PREDICT, PROBA, Task, aggregate, branch_output, run_plan
 
 
 def _fusion_has(method):
@@ -60,11 +64,15 @@ class _BaseMultiGranularity(
 
     _parameter_constraints: dict = {
         "granularities": [list],
-        "fusion": [StrOptions(set(_fusion.FUSIONS))],
+        "fusion": [StrOptions(set(_fusion.FUSIONS)), HasMethods("fit")],
         "final_estimator": [None, HasMethods("fit")],
         "cv": ["cv_object"],
-        "passthrough": ["boolean"],
+        "passthrough": ["boolean", list],
+        "weights": [None, "array-like"],
+        "max_levels": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, None, None, closed="neither")],
         "refit": ["boolean"],
+        "memory": [None, str, HasMethods(["cache"])],
         "n_jobs": [None, numbers.Integral],
         "verbose": ["verbose"],
     }
@@ -78,7 +86,11 @@ class _BaseMultiGranularity(
         final_estimator=None,
         cv=5,
         passthrough=False,
+        weights=None,
+        max_levels=3,
+        tol=1e-4,
         refit=True,
+        memory=None,
         n_jobs=None,
         verbose=0,
     ):
@@ -87,7 +99,11 @@ class _BaseMultiGranularity(
         self.final_estimator = final_estimator
         self.cv = cv
         self.passthrough = passthrough
+        self.weights = weights
+        self.max_levels = max_levels
+        self.tol = tol
         self.refit = refit
+        self.memory = memory
         self.n_jobs = n_jobs
         self.verbose = verbose
 
@@ -208,10 +224,7 @@ class _BaseMultiGranularity(
         branches = [est for _, est in self.granularities]
         parallel = _VisualBlock("parallel", branches, names=names, dash_wrapped=False)
         if self._fusion_name() == "stacking":
-            final = self.final_estimator
-            if final is None:
-                final = self._default_final_estimator()
-            label = "final_estimator"
+            final, label = self._final_estimator(), "final_estimator"
         else:
             final, label = f"fusion={self.fusion!r}", "fusion"
         final_block = _VisualBlock(
@@ -244,7 +257,7 @@ class _BaseMultiGranularity(
         if self._fusion_name() == "stacking":
             final = getattr(self, "final_estimator_", None)
             if final is None:
-                final = self.final_estimator or self._default_final_estimator()
+                final = self._final_estimator()
             router.add(
                 final_estimator=final,
                 method_mapping=MethodMapping()
@@ -269,9 +282,7 @@ class _BaseMultiGranularity(
             branch_params = [dict(routed[name].fit) for name in active]
             split_params = dict(routed.splitter.split)
             fusion_params = (
-                dict(routed.final_estimator.fit)
-                if "final_estimator" in routed
-                else {}
+                dict(routed.final_estimator.fit) if "final_estimator" in routed else {}
             )
             fusion_params.pop("sample_weight", None)
             return branch_params, split_params, fusion_params
@@ -289,7 +300,21 @@ class _BaseMultiGranularity(
     # -- fit --------------------------------------------------------------
 
     def _fusion_name(self):
-        return self.fusion
+        """The fusion strategy by name; an estimator instance means stacking."""
+        return self.fusion if isinstance(self.fusion, str) else "stacking"
+
+    def _final_estimator(self):
+        """The (unfitted) final estimator of stacking."""
+        if not isinstance(self.fusion, str):
+            if self.final_estimator is not None:
+                raise ValueError(
+                    "the final estimator is given twice: as 'fusion' and as "
+                    "'final_estimator'; give it once."
+                )
+            return self.fusion
+        if self.final_estimator is None:
+            return self._default_final_estimator()
+        return self.final_estimator
 
     def _make_folds(self, X, y, split_params):
         """Split once; every branch sees the same folds."""
@@ -321,10 +346,26 @@ class _BaseMultiGranularity(
         return folds
 
     def _passthrough_block(self, X):
-        if not self.passthrough:
+        """The original features given to the fusion stage, if any."""
+        if self.passthrough is False:
             return None
+        if self.passthrough is not True:
+            X = _safe_indexing(X, self.passthrough, axis=1)
         X = check_array(X, accept_sparse=True, ensure_all_finite=False)
         return X.tocsr() if sp.issparse(X) else X
+
+    def _check_fusion_params(self, fusion, n_branches):
+        if self.weights is not None and fusion != "average":
+            raise ValueError(
+                f"'weights' fixes the weights of fusion='average'; fusion={fusion!r} "
+                "does not take them."
+            )
+        if self.passthrough is not False and fusion != "stacking":
+            raise ValueError(
+                "passthrough gives the original features to the fusion stage, but "
+                f"fusion={fusion!r} does not learn from features; use "
+                "fusion='stacking' or passthrough=False."
+            )
 
     def _fit(self, X, y, sample_weight, groups, fit_params):
         names, estimators = self._validate_granularities()
@@ -338,10 +379,10 @@ class _BaseMultiGranularity(
         y = self._validate_target(X, y)
         # Rows are selected per fold: make X indexable (sparse -> CSR) once.
         X, y = indexable(X, y)
-        n_samples = _num_samples(X)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
         n_classes = len(self.classes_) if self._is_classifier() else None
+        fusion = self._fusion_name()
 
         branch_params, split_params, fusion_params = self._route(
             names, estimators, sample_weight, groups, fit_params
@@ -349,119 +390,188 @@ class _BaseMultiGranularity(
         active = [(n, e) for n, e in zip(names, estimators) if not _is_drop(e)]
         active_names = [n for n, _ in active]
         active_estimators = [e for _, e in active]
+        self._check_fusion_params(fusion, len(active))
+        for name, est in active:
+            _warn_if_frozen(name, est)
         methods = self._resolve_methods(active_names, active_estimators)
-
         folds = self._make_folds(X, y, split_params)
-        tasks = [
-            Task(b, name, fold)
-            for b, name in enumerate(active_names)
-            for fold in [*range(len(folds)), *([None] if self.refit else [])]
-        ]
-        results = run_plan(
-            tasks,
-            active_estimators,
-            X,
-            y,
-            folds,
-            methods=methods,
-            n_classes=n_classes,
-            fit_params=branch_params,
-            n_jobs=self.n_jobs,
-            verbose=self.verbose,
-        )
-
-        fold_models = [[] for _ in active]
-        fold_outputs = [[] for _ in active]
-        refitted = [None] * len(active)
-        self.fit_times_ = dict.fromkeys(active_names, 0.0)
-        for task, (fitted, output, seconds) in zip(tasks, results):
-            self.fit_times_[task.name] += seconds
-            if task.fold is None:
-                refitted[task.branch] = fitted
-            else:
-                fold_models[task.branch].append(fitted)
-                fold_outputs[task.branch].append(output)
-
-        test_rows = [test for _, test in folds]
-        oof_blocks = []
-        covered = np.ones(n_samples, dtype=bool)
-        for b in range(len(active)):
-            block, rows = aggregate(
-                fold_outputs[b], test_rows, n_samples, methods[b], n_classes
-            )
-            oof_blocks.append(block)
-            covered &= rows
-        if not covered.any():
-            raise ValueError(
-                "'cv' left every row out of the test folds; the fusion stage "
-                "needs out-of-fold outputs for at least one row."
-            )
-
-        self.estimators_ = refitted if self.refit else fold_models
-        self.named_estimators_ = Bunch(**dict(zip(active_names, self.estimators_)))
         self.stack_method_ = methods
-        self._n_outputs_per_branch = [block.shape[1] for block in oof_blocks]
-        self.oof_predictions_ = np.hstack(oof_blocks)
-        self.oof_mask_ = covered
+        self.fit_times_ = dict.fromkeys(active_names, 0.0)
+        level = _Level(self, X, y, folds, n_classes, sample_weight)
+
+        if fusion == "residual":
+            return self._fit_residual(
+                level, active_names, active_estimators, branch_params
+            )
+
+        fitted, blocks, covered = level.fit(
+            active_names, active_estimators, methods, branch_params
+        )
+        self.estimators_ = fitted
+        self.levels_ = [fitted]
+        self.granularity_scores_ = {
+            name: level.score(block, method)
+            for name, block, method in zip(active_names, blocks, methods)
+        }
+        if fusion == "cascade":
+            blocks = self._fit_cascade(
+                level, active_names, active_estimators, branch_params, blocks
+            )
+        self._set_oof(blocks, level.covered)
 
         y_fit = y[covered]
         sw_fit = None if sample_weight is None else sample_weight[covered]
-        self.granularity_scores_ = {
-            name: self._score_output(block[covered], methods[b], y_fit, sw_fit)
-            for b, (name, block) in enumerate(zip(active_names, oof_blocks))
-        }
-
+        outputs = [block[covered] for block in blocks]
         passthrough = self._passthrough_block(X)
         if passthrough is not None:
             passthrough = passthrough[covered]
-        fusion = self._make_fusion(methods, n_classes)
-        fusion.fit(
-            [block[covered] for block in oof_blocks],
+        if fusion == "auto":
+            candidates = self._auto_candidates(methods, n_classes)
+            chosen, self.fusion_scores_ = _fusion.select_fusion(
+                candidates,
+                outputs,
+                y_fit,
+                sw_fit,
+                self._fusion_score,
+                self._is_classifier(),
+            )
+            strategy = candidates[chosen]
+        elif fusion == "cascade":
+            strategy = self._cascade_strategy
+        else:
+            strategy = self._make_fusion(fusion, methods, n_classes)
+        strategy.fit(
+            outputs,
             y_fit,
             sample_weight=sw_fit,
             passthrough=passthrough,
             **fusion_params,
         )
-        self.fusion_ = fusion
-        if isinstance(fusion, _fusion.StackingFusion):
-            self.final_estimator_ = fusion.final_estimator_
+        self.fusion_ = strategy
+        if isinstance(strategy, _fusion.StackingFusion):
+            self.final_estimator_ = strategy.final_estimator_
         return self
 
-    def _make_fusion(self, methods, n_classes):
-        name = self._fusion_name()
-        if name == "stacking":
-            final = self.final_estimator
-            if final is None:
-                final = self._default_final_estimator()
-            return _fusion.StackingFusion(final, methods, n_classes)
-        return _fusion.AverageFusion(methods[0], n_classes)
+    def _set_oof(self, blocks, covered):
+        self._n_outputs_per_branch = [block.shape[1] for block in blocks]
+        self.oof_predictions_ = np.hstack(blocks)
+        self.oof_mask_ = covered
+        self.named_estimators_ = Bunch(**dict(zip(self.fit_times_, self.estimators_)))
+
+    def _make_fusion(self, fusion, methods, n_classes):
+        if fusion == "stacking":
+            return _fusion.StackingFusion(self._final_estimator(), methods, n_classes)
+        if fusion == "average":
+            return _fusion.AverageFusion(methods[0], n_classes, weights=self._weights())
+        if fusion == "weighted":
+            return _fusion.WeightedFusion(methods[0], n_classes)
+        return _fusion.GreedyFusion(methods[0], n_classes)
+
+    def _weights(self):
+        """User weights of the non-dropped branches (dropped ones ignored)."""
+        if self.weights is None:
+            return None
+        weights = list(self.weights)
+        if len(weights) != len(self.granularities):
+            raise ValueError(
+                f"'weights' must have one weight per branch of 'granularities' "
+                f"({len(self.granularities)}); got {len(weights)}."
+            )
+        return [
+            w for w, (_, est) in zip(weights, self.granularities) if not _is_drop(est)
+        ]
+
+    def _auto_candidates(self, methods, n_classes):
+        """average, weighted (when it applies) and stacking, simplest first."""
+        names = [
+            n
+            for n in _fusion.AUTO_CANDIDATES
+            if n != "weighted" or n_classes is None or methods[0] == PROBA
+        ]
+        return {name: self._make_fusion(name, methods, n_classes) for name in names}
+
+    def _fit_cascade(self, level, names, estimators, branch_params, blocks):
+        """Add levels while the out-of-fold score improves (gcForest)."""
+        if not level.covered.all():
+            raise ValueError(
+                "fusion='cascade' feeds every row's out-of-fold outputs to the next "
+                "level, so 'cv' must put every row in a test fold; "
+                f"{int((~level.covered).sum())} rows are in none."
+            )
+        methods = self.stack_method_
+        n_classes = len(self.classes_) if self._is_classifier() else None
+        strategy = _fusion.CascadeFusion(
+            methods[0], n_classes, max_levels=self.max_levels, tol=self.tol
+        )
+        X = _numeric(level.X)
+        scores = [level.fused_score(strategy, blocks)]
+        while len(self.levels_) < strategy.max_levels:
+            wrapped = [_fusion.LevelBranch(est, X.shape[1]) for est in estimators]
+            X_next = strategy.level_input(X, blocks)
+            fitted, next_blocks, _ = level.fit(
+                names, wrapped, methods, branch_params, X=X_next
+            )
+            scores.append(level.fused_score(strategy, next_blocks))
+            if not strategy.improves(scores):
+                break
+            self.levels_.append(fitted)
+            blocks = next_blocks
+        strategy.level_scores_ = scores
+        self._cascade_strategy = strategy
+        return blocks
+
+    def _fit_residual(self, level, names, estimators, branch_params):
+        """Coarse to fine: each branch fits what the previous ones left."""
+        strategy = _fusion.ResidualFusion(self._learning_rates(len(names)))
+        blocks, fitted_all = [], []
+        self.granularity_scores_ = {}
+        for b, name in enumerate(names):
+            target = strategy.target(level.y, blocks)
+            fitted, (block,), covered = level.fit(
+                [name], [estimators[b]], [PREDICT], [branch_params[b]], y=target
+            )
+            if not covered.all():
+                raise ValueError(
+                    "fusion='residual' fits each branch on the residual of the "
+                    "out-of-fold predictions of the previous ones, so 'cv' must put "
+                    f"every row in a test fold; {int((~covered).sum())} rows are in "
+                    "none."
+                )
+            fitted_all.extend(fitted)
+            blocks.append(block)
+            self.granularity_scores_[name] = level.score(strategy._sum(blocks), PREDICT)
+        self.estimators_ = fitted_all
+        self.levels_ = [fitted_all]
+        self._set_oof(blocks, level.covered)
+        self.fusion_ = strategy.fit(blocks, level.y)
+        return self
+
+    def _fusion_score(self, strategy, outputs, y, sample_weight):
+        """The default metric of the estimator for a fitted fusion strategy."""
+        return self._score_predictions(y, strategy.predict(outputs), sample_weight)
 
     def _configured_fusion_has(self, method):
         """Before fit: would the configured fusion offer ``method``?"""
-        if self._fusion_name() == "stacking":
-            final = self.final_estimator
-            if final is None:
-                final = self._default_final_estimator()
-            return hasattr(final, method)
+        fusion = self._fusion_name()
+        if fusion == "stacking":
+            return hasattr(self._final_estimator(), method)
         return self._average_has(method)
 
     # -- prediction -------------------------------------------------------
 
     def _branch_outputs(self, X):
-        """The output block of every fitted branch for ``X``."""
+        """The output block of every fitted branch for ``X`` (through every
+        level of a cascade)."""
         check_is_fitted(self)
         _check_2d_not_empty(X)
         validate_data(self, X=X, reset=False, skip_check_array=True)
         n_classes = len(self.classes_) if self._is_classifier() else None
-        n_samples = _num_samples(X)
-        blocks = []
-        for fitted, method in zip(self.estimators_, self.stack_method_):
-            if self.refit:
-                blocks.append(branch_output(fitted, X, method, n_classes))
-            else:
-                outputs = [branch_output(m, X, method, n_classes) for m in fitted]
-                rows = [np.arange(n_samples)] * len(outputs)
-                blocks.append(aggregate(outputs, rows, n_samples, method, n_classes)[0])
+        blocks = _level_outputs(self.levels_[0], X, self.stack_method_, n_classes)
+        if len(self.levels_) > 1:
+            X = _numeric(X)
+            for fitted in self.levels_[1:]:
+                X_next = self.fusion_.level_input(X, blocks)
+                blocks = _level_outputs(fitted, X_next, self.stack_method_, n_classes)
         return blocks
 
     def _fuse(self, method, X):
@@ -511,16 +621,151 @@ class _BaseMultiGranularity(
         """
         check_is_fitted(self, "n_features_in_")
         input_features = _check_feature_names_in(
-            self, input_features, generate_names=self.passthrough
+            self, input_features, generate_names=self.passthrough is not False
         )
         names = []
         for name, method, width in zip(
             self.named_estimators_, self.stack_method_, self._n_outputs_per_branch
         ):
             names.extend(self._output_names(name, method, width))
-        if self.passthrough:
+        if self.passthrough is True:
             names.extend(input_features)
+        elif self.passthrough is not False:
+            names.extend(
+                _safe_indexing(
+                    np.asarray(input_features, dtype=object)[None],
+                    self._passthrough_columns(),
+                    axis=1,
+                )[0]
+            )
         return np.asarray(names, dtype=object)
+
+    def _passthrough_columns(self):
+        """The passthrough columns as positions or, for DataFrames, names."""
+        columns = self.passthrough
+        if all(isinstance(c, str) for c in columns):
+            names = list(getattr(self, "feature_names_in_", []))
+            return [names.index(c) for c in columns]
+        return columns
+
+
+class _Level:
+    """One pass of the fit plan over some branches, on fixed folds.
+
+    Holds what every level of a fit shares (the data, the folds, the weights)
+    so that the standard fit, each cascade level and each residual stage run
+    the same code.
+    """
+
+    def __init__(self, owner, X, y, folds, n_classes, sample_weight):
+        self.owner = owner
+        self.X = X
+        self.y = y
+        self.folds = folds
+        self.n_classes = n_classes
+        self.sample_weight = sample_weight
+        self.covered = None
+
+    def fit(self, names, estimators, methods, params, X=None, y=None):
+        """Fit the branches on every fold (and refit); return the fitted
+        branches, their out-of-fold blocks and the rows those cover."""
+        owner = self.owner
+        X = self.X if X is None else X
+        y = self.y if y is None else y
+        n_samples = len(self.y)
+        tasks = [
+            Task(b, name, fold)
+            for b, name in enumerate(names)
+            for fold in [*range(len(self.folds)), *([None] if owner.refit else [])]
+        ]
+        results = run_plan(
+            tasks,
+            estimators,
+            X,
+            y,
+            self.folds,
+            methods=methods,
+            n_classes=self.n_classes,
+            fit_params=params,
+            memory=owner.memory,
+            n_jobs=owner.n_jobs,
+            verbose=owner.verbose,
+        )
+        fold_models = [[] for _ in names]
+        fold_outputs = [[] for _ in names]
+        refitted = [None] * len(names)
+        for task, (fitted, output, seconds) in zip(tasks, results):
+            owner.fit_times_[task.name] = owner.fit_times_.get(task.name, 0.0) + seconds
+            if task.fold is None:
+                refitted[task.branch] = fitted
+            else:
+                fold_models[task.branch].append(fitted)
+                fold_outputs[task.branch].append(output)
+        test_rows = [test for _, test in self.folds]
+        blocks = []
+        covered = np.ones(n_samples, dtype=bool)
+        for b in range(len(names)):
+            block, rows = aggregate(
+                fold_outputs[b], test_rows, n_samples, methods[b], self.n_classes
+            )
+            blocks.append(block)
+            covered &= rows
+        if not covered.any():
+            raise ValueError(
+                "'cv' left every row out of the test folds; the fusion stage "
+                "needs out-of-fold outputs for at least one row."
+            )
+        self.covered = covered
+        return (refitted if owner.refit else fold_models), blocks, covered
+
+    def _weights(self):
+        sw = self.sample_weight
+        return None if sw is None else sw[self.covered]
+
+    def score(self, block, method):
+        """Out-of-fold score of one block on the covered rows."""
+        return self.owner._score_output(
+            block[self.covered], method, self.y[self.covered], self._weights()
+        )
+
+    def fused_score(self, strategy, blocks):
+        """Out-of-fold score of a fusion strategy fitted on the blocks."""
+        outputs = [block[self.covered] for block in blocks]
+        y = self.y[self.covered]
+        strategy.fit(outputs, y, sample_weight=self._weights())
+        return self.owner._fusion_score(strategy, outputs, y, self._weights())
+
+
+def _level_outputs(fitted, X, methods, n_classes):
+    """Outputs of the fitted branches of one level (fold models averaged)."""
+    blocks = []
+    n_samples = _num_samples(X)
+    for branch, method in zip(fitted, methods):
+        if isinstance(branch, list):  # refit=False: the fold models
+            outputs = [branch_output(m, X, method, n_classes) for m in branch]
+            rows = [np.arange(n_samples)] * len(outputs)
+            blocks.append(aggregate(outputs, rows, n_samples, method, n_classes)[0])
+        else:
+            blocks.append(branch_output(branch, X, method, n_classes))
+    return blocks
+
+
+def _numeric(X):
+    """``X`` as a numeric array, for fusions that append outputs to it."""
+    return check_array(X, accept_sparse="csr", ensure_all_finite=False)
+
+
+def _warn_if_frozen(name, estimator):
+    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    if isinstance(final, FrozenEstimator):
+        warnings.warn(
+            f"branch {name!r} is a FrozenEstimator: it is not refitted on the "
+            "folds, so its 'out-of-fold' outputs are in-sample predictions and the "
+            "fusion stage learns to over-trust it. Fit it on data the fusion "
+            "stage does not see, or unfreeze it.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _check_2d_not_empty(X):
@@ -575,6 +820,6 @@ def _check_smallest_class(y, n_splits, classes):
     if counts[smallest] < n_splits:
         raise ValueError(
             f"cv={n_splits} folds is more than the {counts[smallest]} sample(s) of "
-            f"the smallest class ({classes[smallest]!r}); lower 'cv' or give more "
-            "samples of that class."
+            f"the smallest class ({classes[smallest].tolist()!r}); lower 'cv' or "
+            "give more samples of that class."
         )

@@ -1,5 +1,7 @@
 """MultiGranularityClassifier and MultiGranularityRegressor."""
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, is_classifier, is_regressor
 from sklearn.linear_model import LogisticRegression, RidgeCV
@@ -10,7 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 
 from ._base import _BaseMultiGranularity, _fusion_has, _is_drop
-from ._compat import StrOptions, _fit_context
+from ._compat import Interval, StrOptions, _fit_context
 from ._plan import DECISION, PREDICT, PROBA
 
 _OUTPUT_ORDER = (PROBA, DECISION, PREDICT)
@@ -22,12 +24,25 @@ _COMMON_PARAMETERS = """
         shows the data at one granularity) and a model. A branch set to
         ``"drop"`` (for example with :meth:`set_params`) is left out.
 
-    fusion : {{"stacking", "average"}}, default="stacking"
-        How the branch outputs are combined:
+    fusion : {fusions} or estimator, default="stacking"
+        How the branch outputs are combined (see :mod:`skmg.fusion`):
 
         - ``"stacking"``: ``final_estimator`` is fitted on the out-of-fold
-          outputs of the branches;
-        - ``"average"``: the mean of the branch outputs ({average}).
+          outputs of the branches; an estimator instance means stacking with
+          that final estimator;
+        - ``"average"``: the mean of the branch outputs ({average}),
+          optionally with fixed ``weights``;
+        - ``"weighted"``: a weighted mean whose non-negative weights, summing
+          to one, minimise the {loss} of the out-of-fold outputs;
+        - ``"greedy"``: Caruana's ensemble selection with replacement on the
+          out-of-fold outputs (50 rounds);
+        - ``"cascade"``: gcForest-style levels: level ``l`` fits every branch
+          again on its view plus the out-of-fold outputs of level ``l - 1``,
+          while the out-of-fold score improves by more than ``tol``, up to
+          ``max_levels``; the last level is averaged;{residual}
+        - ``"auto"``: the best of average, weighted and stacking by a
+          cross-validation of the fusion step on the out-of-fold outputs (no
+          branch is refitted); see ``fusion_scores_``.
 
     final_estimator : estimator, default=None
         The estimator of ``fusion="stacking"``. Defaults to
@@ -44,15 +59,34 @@ _COMMON_PARAMETERS = """
 """
 
 _TAIL_PARAMETERS = """
-    passthrough : bool, default=False
-        Whether the fusion stage also receives the original features
+    passthrough : bool or list of str or int, default=False
+        Whether the fusion stage also receives the original features, or the
+        list of columns (names for DataFrames, else positions) it receives
         (``fusion="stacking"`` only).
 
+    weights : array-like of shape (n_granularities,), default=None
+        Fixed weights of ``fusion="average"``, one per branch of
+        ``granularities`` (those of dropped branches are ignored). None means
+        equal weights.
+
+    max_levels : int, default=3
+        Most levels of ``fusion="cascade"``.
+
+    tol : float, default=1e-4
+        Smallest gain of out-of-fold score for ``fusion="cascade"`` to keep a
+        new level.
+{extra}
     refit : bool, default=True
         If True, every branch is refitted on all rows after the folds, and the
         refitted branches predict (``k + 1`` fits per branch). If False, no
         refit: a branch predicts with the average of its ``k`` fold models
         (``k`` fits per branch).
+
+    memory : str or object with the joblib.Memory interface, default=None
+        Caches every (branch, fold) fit and its outputs, keyed on the branch's
+        parameters and the data, as ``Pipeline(memory=...)`` does: tuning the
+        fusion stage with :class:`~sklearn.model_selection.GridSearchCV` then
+        fits each branch once per outer fold instead of once per candidate.
 
     n_jobs : int, default=None
         Number of jobs that run the fit plan: every (branch, fold) fit and
@@ -77,7 +111,17 @@ _COMMON_ATTRIBUTES = """
         The fitted final estimator (``fusion="stacking"`` only).
 
     fusion_ : object
-        The fitted fusion strategy (see :mod:`skmg.fusion`).
+        The fitted fusion strategy (see :mod:`skmg.fusion`); ``fusion_.weights_``
+        holds the branch weights of the averaging strategies and
+        ``fusion_.level_scores_`` the out-of-fold score of each cascade level.
+
+    fusion_scores_ : dict of str to float
+        With ``fusion="auto"``: the cross-validated score of each candidate;
+        ``fusion_.name`` is the chosen one.
+
+    levels_ : list of list
+        The fitted branches of each level (one level unless
+        ``fusion="cascade"``).
 
     stack_method_ : list of str
         The output method used for each branch.
@@ -92,7 +136,8 @@ _COMMON_ATTRIBUTES = """
 
     granularity_scores_ : dict of str to float
         Out-of-fold score of each branch with the default metric of the
-        estimator ({metric}), weighted by ``sample_weight`` if given.
+        estimator ({metric}), weighted by ``sample_weight`` if given. With
+        ``fusion="residual"``, the score of the sum of the stages so far.
 
     fit_times_ : dict of str to float
         Seconds spent fitting each branch, summed over its folds and refit.
@@ -103,6 +148,18 @@ _COMMON_ATTRIBUTES = """
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during :term:`fit`. Defined only when `X` has
         feature names that are all strings.
+"""
+
+
+_RESIDUAL_DOC = """
+        - ``"residual"``: coarse to fine: each branch, in the given order,
+          fits the residual of the scaled out-of-fold predictions of the
+          previous ones; the prediction is the sum of the scaled stages;"""
+
+_LEARNING_RATE_DOC = """
+    learning_rate : float or array-like of shape (n_branches,), default=1.0
+        Scale of each stage of ``fusion="residual"``: one value for every
+        stage, or one per non-dropped branch (a schedule).
 """
 
 
@@ -148,11 +205,16 @@ class MultiGranularityClassifier(ClassifierMixin, _BaseMultiGranularity):
 
     Parameters
     ----------
-    {_COMMON_PARAMETERS.format(
-        average="soft voting over probabilities, or majority vote over labels",
-        default_final="LogisticRegression",
-        splitter="stratified",
-    ).strip()}
+    {
+        _COMMON_PARAMETERS.format(
+            fusions='{"stacking", "average", "weighted", "greedy", "cascade", "auto"}',
+            average="soft voting over probabilities, or majority vote over labels",
+            loss="log-loss",
+            residual="",
+            default_final="LogisticRegression",
+            splitter="stratified",
+        ).strip()
+    }
 
     stack_method : {{"auto", "predict_proba", "decision_function", "predict"}}, \
 default="auto"
@@ -161,7 +223,7 @@ default="auto"
         ``fusion="average"``, the first that every branch has). For stacking
         on a binary problem, the redundant first probability column of each
         branch is dropped.
-    {_TAIL_PARAMETERS.strip()}
+    {_TAIL_PARAMETERS.format(extra="").strip()}
 
     Attributes
     ----------
@@ -211,7 +273,11 @@ default="auto"
         cv=5,
         stack_method="auto",
         passthrough=False,
+        weights=None,
+        max_levels=3,
+        tol=1e-4,
         refit=True,
+        memory=None,
         n_jobs=None,
         verbose=0,
     ):
@@ -221,7 +287,11 @@ default="auto"
             final_estimator=final_estimator,
             cv=cv,
             passthrough=passthrough,
+            weights=weights,
+            max_levels=max_levels,
+            tol=tol,
             refit=refit,
+            memory=memory,
             n_jobs=n_jobs,
             verbose=verbose,
         )
@@ -258,8 +328,23 @@ default="auto"
     def _resolve_methods(self, names, estimators):
         """The output method of every branch (see ``stack_method``)."""
         wanted = self.stack_method
+        fusion = self._fusion_name()
+        if fusion == "residual":
+            raise ValueError(
+                "fusion='residual' fits each branch on the residual of the previous "
+                "ones, which needs a numeric target: use MultiGranularityRegressor, "
+                "or another fusion for classification."
+            )
         candidates = _OUTPUT_ORDER if wanted == "auto" else (wanted,)
-        if self._fusion_name() == "average":
+        if fusion in ("weighted", "greedy"):
+            if wanted not in ("auto", PROBA):
+                raise ValueError(
+                    f"fusion={fusion!r} learns weights by the log-loss of "
+                    f"probabilities; stack_method={wanted!r} gives none. Use "
+                    "stack_method='auto' or 'predict_proba'."
+                )
+            candidates = (PROBA,)
+        if fusion != "stacking":
             for method in candidates:
                 if all(hasattr(est, method) for est in estimators):
                     return [method] * len(estimators)
@@ -267,7 +352,7 @@ default="auto"
                 n for n, e in zip(names, estimators) if not hasattr(e, candidates[0])
             ]
             raise ValueError(
-                f"fusion='average' needs the same output from every branch, but "
+                f"fusion={fusion!r} needs the same output from every branch, but "
                 f"branch(es) {lacking} do not implement {candidates[0]} "
                 f"(stack_method={wanted!r})."
             )
@@ -294,6 +379,10 @@ default="auto"
         return accuracy_score(
             y, _labels_from_output(block, method), sample_weight=sample_weight
         )
+
+    @staticmethod
+    def _score_predictions(y, y_pred, sample_weight):
+        return accuracy_score(y, y_pred, sample_weight=sample_weight)
 
     def _output_names(self, name, method, width):
         if method == PREDICT:
@@ -369,12 +458,29 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
 
     Parameters
     ----------
-    {_COMMON_PARAMETERS.format(
-        average="the mean prediction",
-        default_final="RidgeCV",
-        splitter="not shuffled",
-    ).strip()}
-    {_TAIL_PARAMETERS.strip()}
+    {
+        _COMMON_PARAMETERS.format(
+            fusions='{"stacking", "average", "weighted", "greedy", "cascade", '
+            '"residual", "auto"}',
+            average="the mean prediction",
+            loss="squared error",
+            residual='''
+        - ``"residual"``: coarse to fine: each branch, in the given order,
+          fits the residual of the scaled out-of-fold predictions of the
+          previous ones; the prediction is the sum of the scaled stages;''',
+            default_final="RidgeCV",
+            splitter="not shuffled",
+        ).strip()
+    }
+    {
+        _TAIL_PARAMETERS.format(
+            extra='''
+    learning_rate : float or array-like of shape (n_branches,), default=1.0
+        Scale of each stage of ``fusion="residual"``: one value for every
+        stage, or one per non-dropped branch (a schedule).
+'''
+        ).strip()
+    }
 
     Attributes
     ----------
@@ -411,7 +517,12 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
         final_estimator=None,
         cv=5,
         passthrough=False,
+        weights=None,
+        max_levels=3,
+        tol=1e-4,
+        learning_rate=1.0,
         refit=True,
+        memory=None,
         n_jobs=None,
         verbose=0,
     ):
@@ -421,10 +532,31 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
             final_estimator=final_estimator,
             cv=cv,
             passthrough=passthrough,
+            weights=weights,
+            max_levels=max_levels,
+            tol=tol,
             refit=refit,
+            memory=memory,
             n_jobs=n_jobs,
             verbose=verbose,
         )
+        self.learning_rate = learning_rate
+
+    _parameter_constraints: dict = {
+        **_BaseMultiGranularity._parameter_constraints,
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), "array-like"],
+    }
+
+    def _learning_rates(self, n_stages):
+        rates = np.asarray(self.learning_rate, dtype=np.float64)
+        if rates.ndim == 0:
+            return np.full(n_stages, float(rates))
+        if rates.shape != (n_stages,) or (rates <= 0).any():
+            raise ValueError(
+                f"'learning_rate' must be a positive float or one positive value "
+                f"per non-dropped branch ({n_stages}); got {self.learning_rate!r}."
+            )
+        return rates
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -480,8 +612,14 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
         return method == PREDICT
 
     def _score_output(self, block, method, y, sample_weight):
-        prediction = block.ravel() if y.ndim == 1 else block
-        return r2_score(y, prediction, sample_weight=sample_weight)
+        return self._score_predictions(y, block, sample_weight)
+
+    @staticmethod
+    def _score_predictions(y, y_pred, sample_weight):
+        y_pred = np.asarray(y_pred)
+        if y.ndim == 1 and y_pred.ndim == 2:
+            y_pred = y_pred.ravel()
+        return r2_score(y, y_pred, sample_weight=sample_weight)
 
     @staticmethod
     def _output_names(name, method, width):

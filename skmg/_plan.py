@@ -12,6 +12,7 @@ import time
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_memory
 
 from ._compat import _check_method_params, _safe_indexing
 
@@ -117,8 +118,20 @@ def _task_error(exc, where):
     return RuntimeError(message)
 
 
-def run_plan(tasks, estimators, X, y, folds, *, methods, n_classes, fit_params,
-             n_jobs, verbose):
+def run_plan(
+    tasks,
+    estimators,
+    X,
+    y,
+    folds,
+    *,
+    methods,
+    n_classes,
+    fit_params,
+    memory=None,
+    n_jobs=None,
+    verbose=0,
+):
     """Run every task of the plan in one ``Parallel`` call.
 
     Parameters
@@ -134,6 +147,9 @@ def run_plan(tasks, estimators, X, y, folds, *, methods, n_classes, fit_params,
     n_classes : int or None
     fit_params : list of dict
         Fit parameters per branch (full length; indexed per fold in the task).
+    memory : None, str or joblib.Memory
+        Where to cache each task's fitted estimator and outputs, keyed on the
+        branch's parameters, the data and the fold.
     n_jobs, verbose : passed to ``Parallel``.
 
     Returns
@@ -158,8 +174,9 @@ def run_plan(tasks, estimators, X, y, folds, *, methods, n_classes, fit_params,
             where,
         )
 
+    fit_task = check_memory(memory).cache(_fit_task)
     return Parallel(n_jobs=n_jobs, verbose=verbose)(
-        delayed(_fit_task)(*arguments(task)) for task in tasks
+        delayed(fit_task)(*arguments(task)) for task in tasks
     )
 
 

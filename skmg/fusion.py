@@ -19,12 +19,20 @@ into a fitted strategy, ``fusion_``, in ``fit``.
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import clone
+from scipy.optimize import minimize
+from sklearn.base import BaseEstimator, clone
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.pipeline import Pipeline
 from sklearn.utils.metaestimators import available_if
 
 from ._plan import DECISION, PREDICT, PROBA
 
-FUSIONS = ("stacking", "average")
+FUSIONS = ("stacking", "average", "weighted", "greedy", "cascade", "residual", "auto")
+
+# The candidates of fusion="auto", simplest first: ties go to the simpler.
+AUTO_CANDIDATES = ("average", "weighted", "stacking")
+
+_EPS = 1e-12
 
 
 def _final_has(method):
@@ -88,9 +96,7 @@ class StackingFusion:
     @available_if(_final_has("predict_proba"))
     def predict_proba(self, outputs, passthrough=None):
         """Class probabilities of the final estimator."""
-        return self.final_estimator_.predict_proba(
-            self.features(outputs, passthrough)
-        )
+        return self.final_estimator_.predict_proba(self.features(outputs, passthrough))
 
     @available_if(_final_has("decision_function"))
     def decision_function(self, outputs, passthrough=None):
@@ -101,35 +107,57 @@ class StackingFusion:
 
 
 class AverageFusion:
-    """The mean of the branch outputs: soft voting, or the mean prediction.
+    """The (weighted) mean of the branch outputs: soft voting, or the mean
+    prediction.
 
     Parameters
     ----------
     kind : {"predict_proba", "decision_function", "predict"}
-        The output every branch gives. Probabilities and decision values are
-        averaged; class labels (``"predict"`` of a classifier) are put to a
-        majority vote, ties going to the first class.
+        The output every branch gives. Probabilities, decision values and
+        regression predictions are averaged; class labels (``"predict"`` of a
+        classifier) are put to a (weighted) majority vote, ties going to the
+        first class.
     n_classes : int or None
         Number of classes (classification) or None (regression).
+    weights : array-like of shape (n_branches,), default=None
+        Fixed non-negative weights, normalised to sum to one; None means equal
+        weights.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_branches,)
+        The weights of the branches, summing to one.
     """
 
-    def __init__(self, kind, n_classes=None):
+    def __init__(self, kind, n_classes=None, weights=None):
         self.kind = kind
         self.n_classes = n_classes
+        self.weights = weights
 
     def fit(self, outputs, y, sample_weight=None, passthrough=None, **fit_params):
-        """Nothing is learned: the average has no parameters."""
-        if passthrough is not None:
-            raise ValueError(
-                "passthrough=True gives the original features to the fusion stage, "
-                "but fusion='average' does not learn from features; use "
-                "fusion='stacking' or passthrough=False"
-            )
-        self.n_branches_ = len(outputs)
+        """Set ``weights_``; subclasses learn them from the outputs."""
+        self.weights_ = self._learn_weights(outputs, y, sample_weight)
         return self
 
+    name = "average"
+
+    def _learn_weights(self, outputs, y, sample_weight):
+        if self.weights is None:
+            return np.full(len(outputs), 1 / len(outputs))
+        weights = np.asarray(self.weights, dtype=np.float64)
+        if (
+            weights.shape != (len(outputs),)
+            or (weights < 0).any()
+            or weights.sum() == 0
+        ):
+            raise ValueError(
+                f"'weights' must hold one non-negative weight per branch "
+                f"({len(outputs)}), not all zero; got {self.weights!r}."
+            )
+        return weights / weights.sum()
+
     def _mean(self, outputs):
-        return np.mean(np.stack(outputs), axis=0)
+        return np.tensordot(self.weights_, np.stack(outputs), axes=1)
 
     def predict(self, outputs, passthrough=None):
         """The averaged prediction (regression) or the winning class (encoded)."""
@@ -137,10 +165,11 @@ class AverageFusion:
             mean = self._mean(outputs)
             return mean.ravel() if mean.shape[1] == 1 else mean
         if self.kind == PREDICT:
-            votes = np.zeros((outputs[0].shape[0], self.n_classes))
-            rows = np.arange(outputs[0].shape[0])
-            for block in outputs:
-                np.add.at(votes, (rows, block[:, 0].astype(np.intp)), 1)
+            n_samples = outputs[0].shape[0]
+            votes = np.zeros((n_samples, self.n_classes))
+            rows = np.arange(n_samples)
+            for weight, block in zip(self.weights_, outputs):
+                np.add.at(votes, (rows, block[:, 0].astype(np.intp)), weight)
             return votes.argmax(axis=1)
         scores = self._mean(outputs)
         if scores.shape[1] == 1:  # binary decision values
@@ -149,11 +178,314 @@ class AverageFusion:
 
     @available_if(_kind_is(PROBA))
     def predict_proba(self, outputs, passthrough=None):
-        """The mean of the branch probabilities."""
+        """The (weighted) mean of the branch probabilities."""
         return self._mean(outputs)
 
     @available_if(_kind_is(DECISION))
     def decision_function(self, outputs, passthrough=None):
-        """The mean of the branch decision values."""
+        """The (weighted) mean of the branch decision values."""
         scores = self._mean(outputs)
         return scores.ravel() if scores.shape[1] == 1 else scores
+
+
+def _loss_terms(outputs, y, n_classes):
+    """What the losses of a weighted average need, per branch.
+
+    Classification (probabilities): the probability each branch gives the true
+    class of every row, shape (n_branches, n_samples). Regression: the
+    predictions, shape (n_branches, n_samples, n_outputs), and ``y`` as 2-D.
+    """
+    if n_classes is None:
+        return np.stack(outputs), y.reshape(len(y), -1)
+    rows = np.arange(len(y))
+    return np.stack([block[rows, y] for block in outputs]), None
+
+
+def _weighted_loss(weights, terms, y2d, sample_weight):
+    """Log-loss (classification) or squared error (regression) of the
+    weighted average, and its gradient in the weights."""
+    sw = sample_weight / sample_weight.sum()
+    if y2d is None:
+        p = np.clip(weights @ terms, _EPS, None)
+        return -sw @ np.log(p), -(terms / p) @ sw
+    residual = np.tensordot(weights, terms, axes=1) - y2d
+    loss = sw @ (residual**2).mean(axis=1)
+    grad = 2 * np.einsum("bnd,nd,n->b", terms, residual, sw) / y2d.shape[1]
+    return loss, grad
+
+
+class WeightedFusion(AverageFusion):
+    """A weighted average whose weights are learned on the out-of-fold outputs.
+
+    The weights are non-negative and sum to one; they minimise the log-loss of
+    the averaged probabilities (classification) or the squared error of the
+    averaged prediction (regression), found with SLSQP
+    (:func:`scipy.optimize.minimize`). A branch that adds nothing gets a
+    weight near zero.
+    """
+
+    name = "weighted"
+
+    def _learn_weights(self, outputs, y, sample_weight):
+        n_branches = len(outputs)
+        terms, y2d = _loss_terms(outputs, y, self.n_classes)
+        sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)
+        result = minimize(
+            _weighted_loss,
+            np.full(n_branches, 1 / n_branches),
+            args=(terms, y2d, sw),
+            jac=True,
+            method="SLSQP",
+            bounds=[(0.0, 1.0)] * n_branches,
+            constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0}],
+            options={"maxiter": 200, "ftol": 1e-10},
+        )
+        weights = np.clip(result.x, 0.0, None)
+        return weights / weights.sum()
+
+
+class GreedyFusion(AverageFusion):
+    """Ensemble selection (Caruana et al., 2004) on the out-of-fold outputs.
+
+    Starting from an empty ensemble, each of ``n_rounds`` rounds adds (with
+    replacement) the branch whose addition gives the lowest loss of the
+    ensemble average: log-loss for probabilities, squared error for regression.
+    A branch's weight is the share of rounds that picked it; ties go to the
+    first branch.
+
+    Parameters
+    ----------
+    n_rounds : int, default=50
+        Number of selection rounds; the weights are multiples of
+        ``1 / n_rounds``.
+    """
+
+    name = "greedy"
+
+    def __init__(self, kind, n_classes=None, n_rounds=50):
+        super().__init__(kind, n_classes)
+        self.n_rounds = n_rounds
+
+    def _learn_weights(self, outputs, y, sample_weight):
+        terms, y2d = _loss_terms(outputs, y, self.n_classes)
+        sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)
+        n_branches = len(outputs)
+        counts = np.zeros(n_branches)
+        for round_ in range(self.n_rounds):
+            losses = []
+            for b in range(n_branches):
+                trial = counts.copy()
+                trial[b] += 1
+                losses.append(_weighted_loss(trial / (round_ + 1), terms, y2d, sw)[0])
+            counts[int(np.argmin(losses))] += 1
+        return counts / counts.sum()
+
+
+class CascadeFusion(AverageFusion):
+    """gcForest-style cascade: the average of the outputs of the last level.
+
+    The meta-estimator runs the levels (level ``l`` fits every branch on its
+    view plus the out-of-fold outputs of level ``l - 1``); this strategy gives
+    each level its extra input and says when to stop: while the out-of-fold
+    score of a level's average beats the previous level by more than ``tol``,
+    up to ``max_levels`` levels.
+
+    Attributes
+    ----------
+    level_scores_ : list of float
+        Out-of-fold score of the average of each fitted level.
+    """
+
+    name = "cascade"
+
+    def __init__(self, kind, n_classes=None, max_levels=3, tol=1e-4):
+        super().__init__(kind, n_classes)
+        self.max_levels = max_levels
+        self.tol = tol
+
+    @staticmethod
+    def level_input(X, outputs):
+        """The input of the next level: the features and the level's outputs."""
+        if sp.issparse(X):
+            return sp.hstack([X, *outputs], format="csr")
+        return np.hstack([X, *outputs])
+
+    def improves(self, level_scores):
+        """Whether the last level beats every earlier one by more than ``tol``."""
+        return level_scores[-1] > max(level_scores[:-1]) + self.tol
+
+
+class LevelBranch(BaseEstimator):
+    """A branch of cascade level 2 and later: its view, plus earlier outputs.
+
+    The input holds the original features (the first ``n_features`` columns)
+    followed by the out-of-fold outputs of the previous level. A ``Pipeline``
+    branch transforms the original features with its view (every step but the
+    last) and gives the model the view's output next to the previous outputs,
+    as gcForest concatenates class vectors to the scanned features; any other
+    branch gets all columns.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The branch, as given in ``granularities``.
+    n_features : int
+        Number of original feature columns at the front of the input.
+    """
+
+    def __init__(self, estimator, n_features):
+        self.estimator = estimator
+        self.n_features = n_features
+
+    def _split(self, X):
+        return X[:, : self.n_features], X[:, self.n_features :]
+
+    def _model_input(self, X, fit=False, y=None, params=None):
+        original, previous = self._split(X)
+        if self.view_ is None:
+            return X
+        if fit:
+            view = self.view_.fit_transform(original, y, **params)
+        else:
+            view = self.view_.transform(original)
+        if sp.issparse(view):
+            return sp.hstack([view, previous], format="csr")
+        return np.hstack([view, previous])
+
+    def fit(self, X, y, **fit_params):
+        """Fit the view on the original features, the model on both."""
+        estimator = clone(self.estimator)
+        if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
+            last = estimator.steps[-1][0] + "__"
+            model_params = {
+                k[len(last) :]: v for k, v in fit_params.items() if k.startswith(last)
+            }
+            view_params = {
+                k: v for k, v in fit_params.items() if not k.startswith(last)
+            }
+            self.view_, self.model_ = estimator[:-1], estimator[-1]
+            Z = self._model_input(X, fit=True, y=y, params=view_params)
+            self.model_.fit(Z, y, **model_params)
+        else:
+            self.view_, self.model_ = None, estimator.fit(X, y, **fit_params)
+        if hasattr(self.model_, "classes_"):
+            self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X):
+        """Predict with the model on the view and the previous outputs."""
+        return self.model_.predict(self._model_input(X))
+
+    def predict_proba(self, X):
+        """Probabilities of the model."""
+        return self.model_.predict_proba(self._model_input(X))
+
+    def decision_function(self, X):
+        """Decision values of the model."""
+        return self.model_.decision_function(self._model_input(X))
+
+
+class ResidualFusion:
+    """Coarse to fine: each branch fits the residual of the previous ones.
+
+    Branch ``b`` (in the order given) is fitted on ``y`` minus the sum of the
+    scaled out-of-fold predictions of branches ``1 .. b - 1``; the prediction
+    is ``sum_b learning_rate_b * prediction_b``. Regression only.
+
+    Parameters
+    ----------
+    learning_rates : ndarray of shape (n_branches,)
+        The scale of each stage.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_branches,)
+        The learning rate of each stage (they need not sum to one).
+    """
+
+    name = "residual"
+
+    def __init__(self, learning_rates):
+        self.learning_rates = learning_rates
+
+    def target(self, y, outputs):
+        """The target of the next stage, given the out-of-fold outputs so far."""
+        if not outputs:
+            return y
+        fitted = self._sum(outputs)
+        return y - (fitted.ravel() if y.ndim == 1 else fitted)
+
+    def _sum(self, outputs):
+        rates = self.learning_rates[: len(outputs)]
+        return np.tensordot(rates, np.stack(outputs), axes=1)
+
+    def fit(self, outputs, y, sample_weight=None, passthrough=None, **fit_params):
+        """Nothing to learn: the stages were fitted on their residuals."""
+        self.weights_ = np.asarray(self.learning_rates, dtype=np.float64)
+        return self
+
+    def predict(self, outputs, passthrough=None):
+        """The sum of the scaled stage predictions."""
+        total = self._sum(outputs)
+        return total.ravel() if total.shape[1] == 1 else total
+
+
+def select_fusion(candidates, outputs, y, sample_weight, score, classifier):
+    """Choose a fusion strategy by cross-validation on the outputs alone.
+
+    Each candidate is fitted on four fifths of the out-of-fold outputs and
+    scored on the rest (five folds, shuffled with a fixed seed, stratified for
+    classifiers when every class has five rows). No branch is refitted: this
+    second-level cross-validation costs only fusion fits.
+
+    Parameters
+    ----------
+    candidates : dict of str to strategy
+        Unfitted strategies by name, simplest first; ties go to the first.
+    outputs : list of ndarray
+    y : ndarray
+    sample_weight : ndarray or None
+    score : callable
+        ``score(strategy, outputs, y, sample_weight) -> float``, higher is
+        better.
+    classifier : bool
+
+    Returns
+    -------
+    name : str
+        The chosen candidate.
+    scores : dict of str to float
+        The mean cross-validated score of every candidate.
+    """
+    n_splits = 5
+    if classifier and np.bincount(y).min() >= n_splits:
+        splitter = StratifiedKFold(n_splits, shuffle=True, random_state=0)
+    else:
+        splitter = KFold(min(n_splits, len(y)), shuffle=True, random_state=0)
+    folds = list(splitter.split(np.zeros((len(y), 1)), y))
+    scores = {}
+    for name, strategy in candidates.items():
+        fold_scores = []
+        for train, test in folds:
+            if classifier and len(np.unique(y[train])) < len(np.unique(y)):
+                continue  # a class missing from the training part: not comparable
+            sw_train = None if sample_weight is None else sample_weight[train]
+            sw_test = None if sample_weight is None else sample_weight[test]
+            fitted = clone_strategy(strategy).fit(
+                [block[train] for block in outputs], y[train], sample_weight=sw_train
+            )
+            fold_scores.append(
+                score(fitted, [block[test] for block in outputs], y[test], sw_test)
+            )
+        scores[name] = float(np.mean(fold_scores)) if fold_scores else -np.inf
+    best = max(scores, key=lambda name: scores[name])  # first of the ties
+    return best, scores
+
+
+def clone_strategy(strategy):
+    """An unfitted copy of a strategy (its final estimator cloned)."""
+    params = dict(vars(strategy))
+    params = {k: v for k, v in params.items() if not k.endswith("_")}
+    if "final_estimator" in params:
+        params["final_estimator"] = clone(params["final_estimator"])
+    return type(strategy)(**params)

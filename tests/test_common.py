@@ -45,6 +45,14 @@ INSTANCES = [
 ]
 
 INSTANCES += [
+    MultiGranularityClassifier(_classifier_branches(), fusion=fusion, cv=3)
+    for fusion in ["weighted", "greedy", "cascade", "auto"]
+]
+INSTANCES += [
+    MultiGranularityRegressor(_regressor_branches(), fusion=fusion, cv=3)
+    for fusion in ["weighted", "greedy", "cascade", "residual", "auto"]
+]
+INSTANCES += [
     IntervalFeatures(window=2),
     IntervalFeatures(window=2, stride=1, statistics=("median", "slope")),
     Pooling(size=2),

@@ -1,0 +1,396 @@
+"""Fusion strategies: learned weights, greedy selection, cascade, residual,
+automatic choice, fixed weights, caching and frozen branches."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.datasets import load_digits, make_classification
+from sklearn.dummy import DummyClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV, KFold, train_test_split
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, SplineTransformer, StandardScaler
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from skmg import MultiGranularityClassifier, MultiGranularityRegressor
+from skmg.fusion import (
+    AverageFusion,
+    CascadeFusion,
+    GreedyFusion,
+    StackingFusion,
+    WeightedFusion,
+)
+
+X_DIGITS, Y_DIGITS = load_digits(return_X_y=True)
+X_SMALL, Y_SMALL = make_classification(
+    n_samples=150, n_features=8, n_informative=5, n_classes=3, random_state=0
+)
+
+
+def _pool(X):
+    """8x8 digit images pooled to 4x4."""
+    return X.reshape(-1, 4, 2, 4, 2).mean(axis=(2, 4)).reshape(-1, 16)
+
+
+def _digit_branches():
+    return [
+        ("nb", GaussianNB()),
+        ("pooled", make_pipeline(FunctionTransformer(_pool), KNeighborsClassifier(5))),
+        ("tree", DecisionTreeClassifier(max_depth=6, random_state=0)),
+    ]
+
+
+def _small_branches():
+    return [
+        ("nb", GaussianNB()),
+        ("linear", make_pipeline(StandardScaler(), LogisticRegression())),
+        ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+    ]
+
+
+# -- weighted ----------------------------------------------------------------
+
+
+def test_weighted_puts_no_weight_on_a_noise_branch():
+    """Learned weights are non-negative, sum to one and give a branch of
+    random guesses (almost) nothing."""
+    model = MultiGranularityClassifier(
+        [
+            ("linear", make_pipeline(StandardScaler(), LogisticRegression())),
+            ("noise", DummyClassifier(strategy="stratified", random_state=0)),
+            ("tree", DecisionTreeClassifier(max_depth=4, random_state=0)),
+        ],
+        fusion="weighted",
+        cv=3,
+    ).fit(X_SMALL, Y_SMALL)
+    weights = model.fusion_.weights_
+    assert (weights >= 0).all()
+    assert weights.sum() == pytest.approx(1.0)
+    assert weights[1] < 0.01
+    assert weights[0] > 0.3
+    expected = np.tensordot(
+        weights, np.stack([e.predict_proba(X_SMALL) for e in model.estimators_]), 1
+    )
+    assert_allclose(model.predict_proba(X_SMALL), expected)
+
+
+def test_weighted_regression_minimises_squared_error():
+    """For regression the weights minimise the squared error of the mean of
+    the out-of-fold predictions: no weight vector on a grid does better."""
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    outputs = [(y + np.array([1, -1, 1, -1]))[:, None], (y * 0.5)[:, None]]
+    weights = WeightedFusion("predict").fit(outputs, y).weights_
+
+    def loss(w):
+        return np.mean((w * outputs[0][:, 0] + (1 - w) * outputs[1][:, 0] - y) ** 2)
+
+    grid = np.linspace(0, 1, 1001)
+    assert loss(weights[0]) <= min(loss(w) for w in grid) + 1e-9
+
+
+# -- greedy ------------------------------------------------------------------
+
+
+def test_greedy_selection_reproduces_hand_worked_example():
+    """Five rounds of ensemble selection with replacement, worked by hand:
+    y = 1; branches predict 0.6, 1.5 and (0, 3). Rounds pick A (0.16 < 0.25),
+    B (mean 1.05), A (0.9), B (1.05), A (1.08): weights 3/5, 2/5, 0."""
+    y = np.array([1.0, 1.0])
+    outputs = [
+        np.array([[0.6], [0.6]]),
+        np.array([[1.5], [1.5]]),
+        np.array([[0.0], [3.0]]),
+    ]
+    greedy = GreedyFusion("predict", n_rounds=5).fit(outputs, y)
+    assert_array_equal(greedy.weights_, [0.6, 0.4, 0.0])
+    assert_allclose(greedy.predict(outputs), [0.96, 0.96])
+
+
+def test_greedy_classifier_weights_are_multiples_of_rounds():
+    """Through the classifier, greedy weights are shares of 50 rounds."""
+    model = MultiGranularityClassifier(_digit_branches(), fusion="greedy", cv=3).fit(
+        X_DIGITS[:600], Y_DIGITS[:600]
+    )
+    weights = model.fusion_.weights_
+    assert_allclose(weights * 50, np.round(weights * 50))
+    assert weights.sum() == pytest.approx(1.0)
+
+
+# -- cascade -----------------------------------------------------------------
+
+
+def test_cascade_stops_when_the_score_stops_improving():
+    """Levels are kept only while the out-of-fold score improves by more than
+    tol; the level after the last kept one (if any) was tried and rejected;
+    never more than max_levels."""
+    for max_levels in [1, 2, 4]:
+        model = MultiGranularityClassifier(
+            _digit_branches(), fusion="cascade", max_levels=max_levels, cv=3
+        ).fit(X_DIGITS[:500], Y_DIGITS[:500])
+        scores = model.fusion_.level_scores_
+        kept = len(model.levels_)
+        assert 1 <= kept <= max_levels
+        assert len(scores) <= max_levels
+        for level in range(1, kept):
+            assert scores[level] > max(scores[:level]) + model.tol
+        if len(scores) > kept:  # one more level was tried and did not improve
+            assert len(scores) == kept + 1
+            assert scores[-1] <= max(scores[:-1]) + model.tol
+        else:
+            assert kept == max_levels
+
+
+def test_cascade_tol_large_keeps_one_level():
+    """With a tolerance no gain can beat, the second level is rejected."""
+    model = MultiGranularityClassifier(
+        _digit_branches(), fusion="cascade", tol=1.0, cv=3
+    ).fit(X_DIGITS[:300], Y_DIGITS[:300])
+    assert len(model.levels_) == 1
+    assert len(model.fusion_.level_scores_) == 2
+
+
+def test_cascade_prediction_runs_through_the_levels():
+    """Level 2 sees the view of each branch plus the level-1 outputs; the
+    prediction is the mean of the last level's outputs."""
+    X, y = X_DIGITS[:400], Y_DIGITS[:400]
+    model = MultiGranularityClassifier(
+        _digit_branches(), fusion="cascade", max_levels=2, tol=-1.0, cv=3
+    ).fit(X, y)
+    assert len(model.levels_) == 2
+    level1 = [e.predict_proba(X) for e in model.levels_[0]]
+    X2 = np.hstack([X, *level1])
+    level2 = [e.predict_proba(X2) for e in model.levels_[1]]
+    assert_allclose(model.predict_proba(X), np.mean(level2, axis=0))
+    pooled = model.levels_[1][1]
+    assert pooled.model_.n_features_in_ == 16 + 3 * 10
+
+
+# -- residual ----------------------------------------------------------------
+
+
+def _step_plus_sine(n, rng):
+    x = rng.uniform(0, 10, n)
+    return x[:, None], np.floor(x / 2) * 2.0 + 0.5 * np.sin(6 * x)
+
+
+def test_residual_recovers_coarse_step_plus_fine_sine():
+    """A coarse branch (shallow tree) and a fine one (dense splines): fitting
+    the fine one on the coarse one's residual beats either alone."""
+    rng = np.random.RandomState(0)
+    X, y = _step_plus_sine(600, rng)
+    y = y + 0.05 * rng.normal(size=600)
+    X_test, y_test = _step_plus_sine(400, rng)
+    coarse = DecisionTreeRegressor(max_depth=3, random_state=0)
+    fine = make_pipeline(SplineTransformer(n_knots=40), Ridge(alpha=1.0))
+    model = MultiGranularityRegressor(
+        [("coarse", coarse), ("fine", fine)],
+        fusion="residual",
+        cv=KFold(5, shuffle=True, random_state=0),
+    ).fit(X, y)
+
+    def mse(pred):
+        return np.mean((pred - y_test) ** 2)
+
+    alone = [mse(clone(est).fit(X, y).predict(X_test)) for est in [coarse, fine]]
+    assert mse(model.predict(X_test)) < 0.7 * min(alone)
+    # the fine stage was fitted on what the coarse stage left
+    coarse_fit, fine_fit = model.estimators_
+    assert_allclose(
+        model.predict(X_test),
+        coarse_fit.predict(X_test) + fine_fit.predict(X_test),
+    )
+    scores = model.granularity_scores_
+    assert scores["fine"] > scores["coarse"]
+
+
+def test_residual_learning_rate_schedule():
+    """A per-stage learning rate scales each stage; the prediction is the
+    scaled sum."""
+    rng = np.random.RandomState(1)
+    X, y = _step_plus_sine(200, rng)
+    model = MultiGranularityRegressor(
+        [("a", DecisionTreeRegressor(max_depth=2)), ("b", Ridge())],
+        fusion="residual",
+        learning_rate=[1.0, 0.5],
+        cv=KFold(3, shuffle=True, random_state=0),
+    ).fit(X, y)
+    a, b = model.estimators_
+    assert_allclose(model.predict(X), a.predict(X) + 0.5 * b.predict(X))
+    assert_array_equal(model.fusion_.weights_, [1.0, 0.5])
+    with pytest.raises(ValueError, match="'learning_rate' must be"):
+        model.set_params(learning_rate=[1.0]).fit(X, y)
+
+
+def test_residual_is_refused_by_the_classifier():
+    """The classifier rejects residual fusion with a clear error."""
+    with pytest.raises(ValueError, match="fusion='residual' .* MultiGranularityRegr"):
+        MultiGranularityClassifier(_small_branches(), fusion="residual").fit(
+            X_SMALL, Y_SMALL
+        )
+
+
+# -- auto --------------------------------------------------------------------
+
+
+def test_auto_picks_average_on_a_tiny_set_and_stacking_on_a_large_one():
+    """On 40 digits stacking overfits and auto picks the plain average; on
+    all 1797 stacking wins and auto picks it. No branch is refitted for the
+    choice: the scores come from the out-of-fold outputs alone."""
+    X_tiny, _, y_tiny, _ = train_test_split(
+        X_DIGITS, Y_DIGITS, train_size=40, stratify=Y_DIGITS, random_state=0
+    )
+    tiny = MultiGranularityClassifier(_digit_branches(), fusion="auto", cv=3)
+    tiny.fit(X_tiny, y_tiny)
+    assert isinstance(tiny.fusion_, AverageFusion)
+    assert tiny.fusion_.name == "average"
+    assert tiny.fusion_scores_["average"] > tiny.fusion_scores_["stacking"]
+
+    large = MultiGranularityClassifier(_digit_branches(), fusion="auto", cv=3)
+    large.fit(X_DIGITS, Y_DIGITS)
+    assert isinstance(large.fusion_, StackingFusion)
+    assert large.fusion_scores_["stacking"] == max(large.fusion_scores_.values())
+    assert set(large.fusion_scores_) == {"average", "weighted", "stacking"}
+
+
+# -- fusion as an estimator, fixed weights, passthrough columns --------------
+
+
+def test_fusion_estimator_instance_means_stacking():
+    """fusion=<estimator> stacks with that final estimator."""
+    final = LogisticRegression(C=0.5)
+    model = MultiGranularityClassifier(_small_branches()[:2], fusion=final, cv=3)
+    model.fit(X_SMALL, Y_SMALL)
+    reference = MultiGranularityClassifier(
+        _small_branches()[:2], final_estimator=final, cv=3
+    ).fit(X_SMALL, Y_SMALL)
+    assert model.final_estimator_.C == 0.5
+    assert_allclose(model.predict_proba(X_SMALL), reference.predict_proba(X_SMALL))
+    with pytest.raises(ValueError, match="final estimator is given twice"):
+        model.set_params(final_estimator=LogisticRegression()).fit(X_SMALL, Y_SMALL)
+
+
+def test_average_with_fixed_weights():
+    """weights= gives a weighted average; weights of dropped branches are
+    ignored; bad weights are refused naming the parameter."""
+    model = MultiGranularityClassifier(
+        _small_branches(), fusion="average", weights=[3, 1, 0], cv=3
+    ).fit(X_SMALL, Y_SMALL)
+    probas = [e.predict_proba(X_SMALL) for e in model.estimators_]
+    assert_allclose(model.predict_proba(X_SMALL), 0.75 * probas[0] + 0.25 * probas[1])
+    model.set_params(tree="drop").fit(X_SMALL, Y_SMALL)
+    assert_allclose(model.fusion_.weights_, [0.75, 0.25])
+    with pytest.raises(ValueError, match="'weights' must have one weight per branch"):
+        model.set_params(weights=[1, 1]).fit(X_SMALL, Y_SMALL)
+    with pytest.raises(ValueError, match="'weights' fixes the weights of fusion="):
+        model.set_params(weights=[1, 1, 1], fusion="stacking").fit(X_SMALL, Y_SMALL)
+
+
+def test_passthrough_list_of_columns():
+    """passthrough=[...] gives the final estimator only those columns."""
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame(X_SMALL, columns=[f"c{i}" for i in range(8)])
+    model = MultiGranularityClassifier(
+        _small_branches()[2:], passthrough=["c1", "c4"], cv=3
+    ).fit(df, Y_SMALL)
+    assert model.final_estimator_.n_features_in_ == 3 + 2
+    assert list(model.get_feature_names_out()[-2:]) == ["c1", "c4"]
+    assert_allclose(model.transform(df)[:, -2:], X_SMALL[:, [1, 4]])
+    positions = MultiGranularityClassifier(
+        _small_branches()[2:], passthrough=[1, 4], cv=3
+    ).fit(X_SMALL, Y_SMALL)
+    assert list(positions.get_feature_names_out()[-2:]) == ["x1", "x4"]
+    assert_allclose(positions.predict_proba(X_SMALL), model.predict_proba(df))
+
+
+@pytest.mark.parametrize("fusion", ["average", "weighted", "greedy", "cascade"])
+def test_fusions_without_features_refuse_passthrough(fusion):
+    """passthrough needs a fusion that learns from features."""
+    model = MultiGranularityClassifier(
+        _small_branches(), fusion=fusion, passthrough=True, cv=3
+    )
+    with pytest.raises(ValueError, match=f"fusion='{fusion}' does not learn from"):
+        model.fit(X_SMALL, Y_SMALL)
+
+
+# -- cached branch fits --------------------------------------------------------
+
+_FITS = []
+
+
+class _CountingClassifier(ClassifierMixin, BaseEstimator):
+    """GaussianNB that counts its fits in a module-level list."""
+
+    def __init__(self, var_smoothing=1e-9):
+        self.var_smoothing = var_smoothing
+
+    def fit(self, X, y):
+        _FITS.append(len(X))
+        self.model_ = GaussianNB(var_smoothing=self.var_smoothing).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+def test_memory_caches_branch_fits(tmp_path):
+    """With memory, tuning the fusion stage fits each branch once per outer
+    fold, not once per candidate, and the results are unchanged."""
+    branches = [("a", _CountingClassifier()), ("b", _CountingClassifier(1e-3))]
+    grid = {"fusion": ["average", "weighted", "stacking"]}
+
+    _FITS.clear()
+    plain = GridSearchCV(MultiGranularityClassifier(branches, cv=3), grid, cv=2)
+    plain.fit(X_SMALL, Y_SMALL)
+    uncached = len(_FITS)
+
+    _FITS.clear()
+    cached = GridSearchCV(
+        MultiGranularityClassifier(branches, cv=3, memory=str(tmp_path)), grid, cv=2
+    ).fit(X_SMALL, Y_SMALL)
+    # 2 outer folds x 2 branches x (3 folds + refit), then the final refit
+    # on all rows: 2 branches x 4
+    assert len(_FITS) == 2 * 2 * 4 + 2 * 4
+    assert uncached == 3 * 2 * 2 * 4 + 2 * 4
+    assert cached.best_params_ == plain.best_params_
+    assert_allclose(
+        cached.cv_results_["mean_test_score"], plain.cv_results_["mean_test_score"]
+    )
+
+
+# -- frozen branches -----------------------------------------------------------
+
+
+def test_frozen_branch_warns_naming_it():
+    """A FrozenEstimator branch is never refitted, so its out-of-fold outputs
+    are in-sample: skmg warns, naming the branch."""
+    tree = DecisionTreeClassifier(random_state=0).fit(X_SMALL, Y_SMALL)
+    model = MultiGranularityClassifier(
+        [("frozen", FrozenEstimator(tree)), ("nb", GaussianNB())], cv=3
+    )
+    with pytest.warns(UserWarning, match="branch 'frozen' is a FrozenEstimator"):
+        model.fit(X_SMALL, Y_SMALL)
+    assert model.named_estimators_["frozen"].estimator is tree
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MultiGranularityClassifier([("nb", GaussianNB())], cv=3).fit(X_SMALL, Y_SMALL)
+
+
+# -- the strategies on their own -----------------------------------------------
+
+
+def test_cascade_strategy_improves():
+    """CascadeFusion keeps a level only when it beats the best one by tol."""
+    strategy = CascadeFusion("predict_proba", 2, tol=0.01)
+    assert strategy.improves([0.80, 0.82])
+    assert not strategy.improves([0.80, 0.805])
+    assert not strategy.improves([0.80, 0.85, 0.84])
