@@ -1,0 +1,390 @@
+"""One table that says what every granularity brings to the fused model."""
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.metrics import check_scoring
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from .. import fusion as _fusion
+from .._base import _BaseMultiGranularity
+from .._estimators import _labels_from_output
+from .._plan import aggregate, branch_output
+
+FUSED = "fused"
+
+
+def _check_meta_estimator(estimator, caller):
+    """Raise TypeError unless ``estimator`` is a skmg meta-estimator; check fit."""
+    if not isinstance(estimator, _BaseMultiGranularity):
+        raise TypeError(
+            f"{caller} expects a fitted MultiGranularityClassifier or "
+            f"MultiGranularityRegressor; got {type(estimator).__name__}. For a "
+            "Pipeline ending in one, pass its last step and X transformed by "
+            "the steps before it."
+        )
+    check_is_fitted(estimator)
+
+
+def _check_X_y(X, y):
+    if (X is None) != (y is None):
+        given, missing = ("X", "y") if y is None else ("y", "X")
+        raise ValueError(
+            f"{given} was given without {missing}; pass both to score on them, "
+            "or neither for the out-of-fold scores only."
+        )
+
+
+def _models_have(method):
+    def check(self):
+        return all(hasattr(model, method) for model in self._models())
+
+    return check
+
+
+class _Branch(BaseEstimator):
+    """A fitted branch as a scorer sees it: in the label space of the meta-estimator.
+
+    With ``refit=True``, ``models`` is the refitted branch estimator. With
+    ``refit=False``, it is the list of the branch's fold models, whose outputs
+    are averaged as the meta-estimator averages them.
+    """
+
+    def __init__(self, models, *, method, refit):
+        self.models = models
+        self.method = method
+        self.refit = refit
+
+    def _models(self):
+        return [self.models] if self.refit else list(self.models)
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+
+class _ClassifierBranch(ClassifierMixin, _Branch):
+    def __init__(self, models, *, method, refit, classes):
+        super().__init__(models, method=method, refit=refit)
+        self.classes = classes
+
+    @property
+    def classes_(self):
+        return self.classes
+
+    def _output(self, X, method):
+        """The branch output for ``X``, columns aligned with ``classes_``."""
+        n_classes = len(self.classes)
+        outputs = [branch_output(m, X, method, n_classes) for m in self._models()]
+        if len(outputs) == 1:
+            return outputs[0]
+        n_samples = outputs[0].shape[0]
+        rows = [np.arange(n_samples)] * len(outputs)
+        return aggregate(outputs, rows, n_samples, method, n_classes)[0]
+
+    def predict(self, X):
+        if self.refit:
+            encoded = np.asarray(self.models.predict(X)).astype(np.intp)
+        else:  # the labels of the averaged output that the fusion receives
+            encoded = _labels_from_output(self._output(X, self.method), self.method)
+        return self.classes[encoded]
+
+    @available_if(_models_have("predict_proba"))
+    def predict_proba(self, X):
+        return self._output(X, "predict_proba")
+
+    @available_if(_models_have("decision_function"))
+    def decision_function(self, X):
+        scores = self._output(X, "decision_function")
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+
+class _RegressorBranch(RegressorMixin, _Branch):
+    def predict(self, X):
+        if self.refit:
+            return self.models.predict(X)
+        predictions = [np.asarray(m.predict(X), dtype=np.float64) for m in self.models]
+        return np.mean(predictions, axis=0)
+
+
+class _Stages(RegressorMixin, BaseEstimator):
+    """The first stages of a residual fusion: the sum of their scaled predictions."""
+
+    def __init__(self, stages, fusion):
+        self.stages = stages
+        self.fusion = fusion
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def predict(self, X):
+        outputs = []
+        for stage in self.stages:
+            output = np.asarray(stage.predict(X), dtype=np.float64)
+            outputs.append(output.reshape(-1, 1) if output.ndim == 1 else output)
+        return self.fusion.predict(outputs)
+
+
+def _scorable_branches(estimator):
+    """Every non-dropped branch, by name, as an object scorers accept."""
+    branches = {}
+    for (name, models), method in zip(
+        estimator.named_estimators_.items(), estimator.stack_method_
+    ):
+        # From the fitted state, not the `refit` parameter, which set_params
+        # may have changed since fit: without refit a branch is a list of
+        # fold models.
+        refit = not isinstance(models, list)
+        if estimator._is_classifier():
+            branches[name] = _ClassifierBranch(
+                models, method=method, refit=refit, classes=estimator.classes_
+            )
+        else:
+            branches[name] = _RegressorBranch(models, method=method, refit=refit)
+    residual = getattr(_fusion, "ResidualFusion", None)
+    if residual is not None and isinstance(estimator.fusion_, residual):
+        # A stage fits what the previous ones left: alone it predicts a
+        # residual, so it is scored with the stages before it, as in
+        # ``granularity_scores_``.
+        stages = list(branches.values())
+        branches = {
+            name: _Stages(stages[: b + 1], estimator.fusion_)
+            for b, name in enumerate(branches)
+        }
+    return branches
+
+
+def _score(scoring, scorer, model, X, y):
+    """``{column: value}`` of one model; several columns for multi-metric scoring."""
+    if scorer is None:
+        return {"test_score": float(model.score(X, y))}
+    result = scorer(model, X, y)
+    if isinstance(result, dict):
+        return {f"test_{key}": float(value) for key, value in result.items()}
+    name = scoring if isinstance(scoring, str) else "score"
+    return {f"test_{name}": float(result)}
+
+
+def _test_scores(estimator, X, y, scoring):
+    """Test score columns: one value per branch, then the fused model."""
+    scorer = None if scoring is None else check_scoring(estimator, scoring)
+    models = [*_scorable_branches(estimator).values(), estimator]
+    rows = [_score(scoring, scorer, model, X, y) for model in models]
+    return {column: np.array([row[column] for row in rows]) for column in rows[0]}
+
+
+def _importance_shares(fusion, widths, importances):
+    """Share of the absolute importance mass of the branch columns, per branch."""
+    importances = importances.toarray() if sp.issparse(importances) else importances
+    importances = np.abs(np.asarray(importances, dtype=np.float64))
+    # Column j of the final estimator's input belongs to branch owner[j]; the
+    # passthrough features, if any, come after the branch columns.
+    owner = fusion.features([np.full((1, w), b) for b, w in enumerate(widths)])[0]
+    if importances.ndim == 0 or importances.shape[-1] < len(owner):
+        return np.full(len(widths), np.nan)
+    mass = importances.reshape(-1, importances.shape[-1])[:, : len(owner)].sum(axis=0)
+    per_branch = np.array([mass[owner == b].sum() for b in range(len(widths))])
+    total = per_branch.sum()
+    if not np.isfinite(total) or total == 0:
+        return np.full(len(widths), np.nan)
+    return per_branch / total
+
+
+def _fusion_weights(estimator):
+    """The weight of each branch in the fused model (NaN where none is defined)."""
+    fusion = estimator.fusion_
+    n_branches = len(estimator.named_estimators_)
+    weights = getattr(fusion, "weights_", None)
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.float64).ravel()
+        if weights.shape != (n_branches,):  # not one weight per branch
+            return np.full(n_branches, np.nan)
+        return weights
+    if isinstance(fusion, _fusion.AverageFusion):
+        return np.full(n_branches, 1 / n_branches)
+    if isinstance(fusion, _fusion.StackingFusion):
+        final = fusion.final_estimator_
+        for attribute in ("coef_", "feature_importances_"):
+            importances = getattr(final, attribute, None)
+            if importances is not None:
+                return _importance_shares(
+                    fusion, estimator._n_outputs_per_branch, importances
+                )
+    return np.full(n_branches, np.nan)
+
+
+def _report_columns(estimator, X=None, y=None, scoring=None):
+    """The rows (branch names, then ``"fused"``) and the columns of the report."""
+    _check_meta_estimator(estimator, "granularity_report")
+    _check_X_y(X, y)
+    names = list(estimator.named_estimators_)
+    columns = {
+        "oof_score": np.array(
+            [estimator.granularity_scores_[name] for name in names] + [np.nan]
+        )
+    }
+    if X is not None:
+        columns.update(_test_scores(estimator, X, y, scoring))
+    columns["weight"] = np.append(_fusion_weights(estimator), np.nan)
+    times = [estimator.fit_times_[name] for name in names]
+    columns["fit_time"] = np.array([*times, math.fsum(times)])
+    return [*names, FUSED], columns
+
+
+class _ReportDict(dict):
+    """The report without pandas: column name to array, printed as a table.
+
+    ``index`` holds the row names, as the index of a DataFrame would.
+    """
+
+    def __init__(self, index, columns):
+        super().__init__(columns)
+        self.index = list(index)
+
+    @property
+    def columns(self):
+        """The column names, in order."""
+        return list(self)
+
+    def __str__(self):
+        cells = [["", *self]]
+        for i, name in enumerate(self.index):
+            cells.append([name, *(f"{self[c][i]:.4f}" for c in self)])
+        widths = [max(len(row[j]) for row in cells) for j in range(len(cells[0]))]
+        lines = [
+            "  ".join(
+                cell.ljust(width) if j == 0 else cell.rjust(width)
+                for j, (cell, width) in enumerate(zip(row, widths))
+            ).rstrip()
+            for row in cells
+        ]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def granularity_report(estimator, X=None, y=None, scoring=None):
+    """Score, fusion weight and fit time of every granularity of a fitted model.
+
+    One row per granularity (the dropped ones are left out), in the order of
+    ``granularities``, and a last row ``"fused"`` for the fused model.
+
+    Parameters
+    ----------
+    estimator : MultiGranularityClassifier or MultiGranularityRegressor
+        A fitted multi-granularity estimator.
+
+    X : {array-like, sparse matrix, dataframe} of shape (n_samples, n_features), \
+default=None
+        Data to score every granularity and the fused model on, usually
+        held-out data. ``None``: no test scores, only what ``fit`` measured.
+
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+        Targets of ``X``; required with ``X``.
+
+    scoring : str, callable, list, tuple, set or dict, default=None
+        How to score on ``X``, ``y``, in any form that
+        :func:`sklearn.metrics.check_scoring` accepts (a scorer name, a
+        scorer callable, several of them as a list or a dict of name to
+        scorer, or a callable returning a dict). ``None`` means the
+        estimator's ``score`` (accuracy for a classifier, R² for a
+        regressor). Ignored without ``X``.
+
+    Returns
+    -------
+    report : pandas.DataFrame or dict
+        Indexed by the granularity names and ``"fused"``, with the columns:
+
+        - ``oof_score``: the out-of-fold score of each granularity measured
+          during ``fit`` (``granularity_scores_``, with the default metric).
+          NaN for the fused model: its out-of-fold score would need the
+          fusion stage refitted fold by fold, which is not done;
+        - ``test_<name>``: with ``X`` and ``y``, the score of each
+          granularity and of the fused model on them, one column per metric:
+          ``test_score`` for ``scoring=None`` or a callable, ``test_<name>``
+          for a scorer name or the keys of several scorers;
+        - ``weight``: the weight of each granularity in the fused model:
+          ``fusion_.weights_`` when the fusion strategy has weights (for the
+          averaging strategies, in [0, 1] and summing to one;
+          ``1 / n_granularities`` for a plain average), and for
+          ``fusion="stacking"`` the share of each granularity's columns in
+          the absolute mass of the final estimator's ``coef_`` (or else
+          ``feature_importances_``), the passthrough columns left out, which
+          also lies in [0, 1] and sums to one. NaN when the final estimator
+          has neither (for example a :class:`~sklearn.pipeline.Pipeline`),
+          and for the fused row;
+        - ``fit_time``: seconds spent fitting each granularity (folds and
+          refit, ``fit_times_``); for the fused row, their total (the fusion
+          stage itself is not timed).
+
+        A :class:`pandas.DataFrame` when pandas can be imported; otherwise a
+        ``dict`` of column name to ndarray, with the row names as its
+        ``index`` attribute, that prints as an aligned table.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not a multi-granularity estimator.
+    sklearn.exceptions.NotFittedError
+        If ``estimator`` is not fitted.
+
+    See Also
+    --------
+    GranularityDisplay : The same figures as a chart.
+
+    Notes
+    -----
+    A granularity is scored on ``X`` as the fused model uses it: the refitted
+    branch, or with ``refit=False`` the average of its fold models' outputs
+    (probabilities, decision values or predictions; class labels of a
+    classifier come from that average). With ``fusion="residual"``, where
+    each granularity fits what the ones before it left, a granularity is
+    scored with the granularities before it (the sum of the stages so far),
+    as ``granularity_scores_`` is. A granularity named ``"fused"`` would
+    share its row name with the fused model, which is always the last row.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import KBinsDiscretizer, StandardScaler
+    >>> from skmg import MultiGranularityClassifier
+    >>> from skmg.inspection import granularity_report
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> clf = MultiGranularityClassifier([
+    ...     ("raw", make_pipeline(StandardScaler(), LogisticRegression())),
+    ...     ("binned", make_pipeline(
+    ...         KBinsDiscretizer(n_bins=3, strategy="uniform"), LogisticRegression())),
+    ... ], cv=3).fit(X_train, y_train)
+    >>> report = granularity_report(clf, X_test, y_test)
+    >>> report.drop(columns="fit_time").round(3)
+                 oof_score  test_score  weight
+    granularity
+    raw              0.981       0.958   0.648
+    binned           0.958       0.937   0.352
+    fused              NaN       0.972     NaN
+    >>> bool(report.loc["fused", "test_score"] == clf.score(X_test, y_test))
+    True
+
+    Several metrics at once:
+
+    >>> report = granularity_report(
+    ...     clf, X_test, y_test, scoring=["balanced_accuracy", "roc_auc"])
+    >>> report[["test_balanced_accuracy", "test_roc_auc"]].round(3)
+                 test_balanced_accuracy  test_roc_auc
+    granularity
+    raw                           0.955         0.991
+    binned                        0.938         0.983
+    fused                         0.970         0.997
+    """
+    index, columns = _report_columns(estimator, X, y, scoring)
+    try:
+        import pandas as pd
+    except ImportError:
+        return _ReportDict(index, columns)
+    return pd.DataFrame(columns, index=pd.Index(index, name="granularity"))
