@@ -95,7 +95,9 @@ _TAIL_PARAMETERS = """
         processors. Results do not depend on ``n_jobs`` nor on the backend.
 
     verbose : int, default=0
-        Verbosity of the fit plan.
+        If non-zero, report every task of the fit plan (branch, fold, seconds)
+        on stderr as it completes: a progress bar on a terminal, one line per
+        task elsewhere. Nothing goes to stdout.
 """
 
 _COMMON_ATTRIBUTES = """

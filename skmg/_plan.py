@@ -7,6 +7,7 @@ a nested pool. Tasks receive the full ``X`` and the fold's row indices, not a
 copy of the fold: joblib memory-maps large arrays once for all tasks.
 """
 
+import sys
 import time
 
 import numpy as np
@@ -150,7 +151,10 @@ def run_plan(
     memory : None, str or joblib.Memory
         Where to cache each task's fitted estimator and outputs, keyed on the
         branch's parameters, the data and the fold.
-    n_jobs, verbose : passed to ``Parallel``.
+    n_jobs : int or None
+        Passed to ``Parallel``.
+    verbose : int
+        If non-zero, report every task on stderr as it completes.
 
     Returns
     -------
@@ -175,9 +179,60 @@ def run_plan(
         )
 
     fit_task = check_memory(memory).cache(_fit_task)
-    return Parallel(n_jobs=n_jobs, verbose=verbose)(
-        delayed(fit_task)(*arguments(task)) for task in tasks
-    )
+    if not verbose:
+        return Parallel(n_jobs=n_jobs)(
+            delayed(fit_task)(*arguments(task)) for task in tasks
+        )
+    # Report each task as it completes (completion order), then restore the
+    # order of the tasks.
+    results = [None] * len(tasks)
+    progress = _Progress(len(tasks), n_folds)
+    for index, result in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+        delayed(_indexed)(index, fit_task, *arguments(task))
+        for index, task in enumerate(tasks)
+    ):
+        results[index] = result
+        progress.update(tasks[index], result[2])
+    progress.close()
+    return results
+
+
+def _indexed(index, function, *args):
+    """Run ``function(*args)`` and return its result with ``index``."""
+    return index, function(*args)
+
+
+class _Progress:
+    """Progress of the plan on stderr, one step per completed task.
+
+    On a terminal, one line redrawn in place (a bar); elsewhere (a log file, a
+    notebook, CI) one concise line per task. Never on stdout.
+    """
+
+    def __init__(self, total, n_folds, stream=None):
+        self.total = total
+        self.n_folds = n_folds
+        self.done = 0
+        self.stream = sys.stderr if stream is None else stream
+        self.tty = getattr(self.stream, "isatty", lambda: False)()
+
+    def update(self, task, seconds):
+        self.done += 1
+        where = "refit" if task.fold is None else f"fold {task.fold + 1}/{self.n_folds}"
+        step = f"branch {task.name!r} {where} {seconds:.2f}s"
+        if self.tty:
+            width = 20
+            filled = width * self.done // self.total
+            bar = "#" * filled + "." * (width - filled)
+            self.stream.write(f"\r[skmg] [{bar}] {self.done}/{self.total} {step}\x1b[K")
+        else:
+            self.stream.write(f"[skmg] {self.done}/{self.total} {step}\n")
+        self.stream.flush()
+
+    def close(self):
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 def aggregate(outputs, rows, n_samples, method, n_classes):

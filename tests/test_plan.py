@@ -1,0 +1,83 @@
+"""The fit plan: progress reporting and the combination of fold outputs."""
+
+import io
+import re
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.datasets import make_classification
+from sklearn.naive_bayes import GaussianNB
+from sklearn.tree import DecisionTreeClassifier
+
+from skmg import MultiGranularityClassifier
+from skmg._plan import PREDICT, PROBA, Task, _Progress, aggregate
+
+X, Y = make_classification(n_samples=90, n_features=5, random_state=0)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_verbose_reports_every_task_once_on_stderr(capsys, n_jobs):
+    """verbose=1 names every branch and fold exactly once, on stderr; stdout
+    stays empty."""
+    MultiGranularityClassifier(
+        [("nb", GaussianNB()), ("tree", DecisionTreeClassifier(random_state=0))],
+        cv=3,
+        verbose=1,
+        n_jobs=n_jobs,
+    ).fit(X, Y)
+    out, err = capsys.readouterr()
+    assert out == ""
+    steps = re.findall(r"branch '(\w+)' (fold \d/3|refit)", err)
+    expected = {
+        (name, step)
+        for name in ["nb", "tree"]
+        for step in ["fold 1/3", "fold 2/3", "fold 3/3", "refit"]
+    }
+    assert sorted(steps) == sorted(expected)
+    assert "[skmg] 8/8" in err
+
+
+def test_verbose_zero_prints_nothing(capsys):
+    """verbose=0 prints nothing at all."""
+    MultiGranularityClassifier([("nb", GaussianNB())], cv=3).fit(X, Y)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_progress_bar_on_a_terminal():
+    """On a terminal the progress is one line redrawn in place."""
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    progress = _Progress(2, 3, stream=stream)
+    progress.update(Task(0, "raw", 0), 0.5)
+    progress.update(Task(0, "raw", None), 0.25)
+    progress.close()
+    text = stream.getvalue()
+    assert text.count("\r") == 2
+    assert "[##########..........] 1/2 branch 'raw' fold 1/3 0.50s" in text
+    assert "[####################] 2/2 branch 'raw' refit 0.25s" in text
+    assert text.endswith("\n")
+
+
+def test_aggregate_means_overlapping_rows_and_marks_uncovered():
+    """Continuous outputs of rows in several test folds are averaged; rows in
+    none are NaN and not covered."""
+    outputs = [np.array([[1.0], [2.0]]), np.array([[3.0], [5.0]])]
+    rows = [np.array([0, 1]), np.array([1, 2])]
+    combined, covered = aggregate(outputs, rows, 4, PROBA, None)
+    assert_array_equal(covered, [True, True, True, False])
+    assert_array_equal(combined[:3, 0], [1.0, 2.5, 5.0])
+    assert np.isnan(combined[3, 0])
+
+
+def test_aggregate_votes_on_labels():
+    """Class labels are put to a majority vote; ties go to the smaller label."""
+    outputs = [np.array([[2.0], [1.0]]), np.array([[2.0], [0.0]]), np.array([[1.0]])]
+    rows = [np.array([0, 1]), np.array([0, 1]), np.array([0])]
+    combined, covered = aggregate(outputs, rows, 2, PREDICT, 3)
+    assert_array_equal(combined[:, 0], [2.0, 0.0])
+    assert covered.all()
