@@ -11,9 +11,11 @@ import sys
 import time
 
 import numpy as np
+from joblib import cpu_count, effective_n_jobs, parallel_config
 from sklearn.base import clone
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_memory
+from threadpoolctl import threadpool_limits
 
 from ._compat import _check_method_params, _safe_indexing
 
@@ -179,17 +181,19 @@ def run_plan(
         )
 
     fit_task = check_memory(memory).cache(_fit_task)
+    inner_threads = _inner_threads(n_jobs)
+    jobs = (
+        delayed(_run_task)(index, fit_task, inner_threads, *arguments(task))
+        for index, task in enumerate(tasks)
+    )
     if not verbose:
-        return Parallel(n_jobs=n_jobs)(
-            delayed(fit_task)(*arguments(task)) for task in tasks
-        )
+        return [result for _, result in Parallel(n_jobs=n_jobs)(jobs)]
     # Report each task as it completes (completion order), then restore the
     # order of the tasks.
     results = [None] * len(tasks)
     progress = _Progress(len(tasks), n_folds)
     for index, result in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(_indexed)(index, fit_task, *arguments(task))
-        for index, task in enumerate(tasks)
+        jobs
     ):
         results[index] = result
         progress.update(tasks[index], result[2])
@@ -197,9 +201,31 @@ def run_plan(
     return results
 
 
-def _indexed(index, function, *args):
-    """Run ``function(*args)`` and return its result with ``index``."""
-    return index, function(*args)
+def _inner_threads(n_jobs):
+    """Threads each task may use so that all tasks together fill the cores.
+
+    None (no limit) when the plan runs one task at a time.
+    """
+    n_workers = effective_n_jobs(n_jobs)
+    if n_workers <= 1:
+        return None
+    return max(1, cpu_count() // n_workers)
+
+
+def _run_task(index, function, inner_threads, *args):
+    """Run one task under its thread budget; return it with its index.
+
+    The budget limits the BLAS and OpenMP pools (threadpoolctl) and the
+    default ``n_jobs`` of joblib calls inside the branch (estimators with
+    ``n_jobs=None``), so ``n_jobs`` workers times their inner threads stay at
+    the core count.
+    """
+    if inner_threads is None:
+        return index, function(*args)
+    with threadpool_limits(limits=inner_threads), parallel_config(
+        n_jobs=inner_threads
+    ):
+        return index, function(*args)
 
 
 class _Progress:

@@ -81,3 +81,33 @@ def test_aggregate_votes_on_labels():
     combined, covered = aggregate(outputs, rows, 2, PREDICT, 3)
     assert_array_equal(combined[:, 0], [2.0, 0.0])
     assert covered.all()
+
+
+class _ThreadRecorder(GaussianNB):
+    """GaussianNB that records the thread pools it may use during fit."""
+
+    def fit(self, X, y, sample_weight=None):
+        from joblib import effective_n_jobs
+        from threadpoolctl import threadpool_info
+
+        self.pool_threads_ = sorted({p["num_threads"] for p in threadpool_info()})
+        self.inner_n_jobs_ = effective_n_jobs(None)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_thread_budget_keeps_total_threads_at_core_count(monkeypatch):
+    """With n_jobs workers, each task's BLAS/OpenMP pools and default joblib
+    n_jobs are limited to cpu_count // n_jobs; with one worker, no limit."""
+    from skmg import _plan
+
+    monkeypatch.setattr(_plan, "cpu_count", lambda: 8)
+    assert _plan._inner_threads(1) is None
+    assert _plan._inner_threads(2) == 4
+    assert _plan._inner_threads(16) == 1
+    model = MultiGranularityClassifier([("nb", _ThreadRecorder())], cv=3, n_jobs=2)
+    model.fit(X, Y)
+    fitted = model.named_estimators_["nb"]
+    assert fitted.inner_n_jobs_ == 4  # set in the worker by the budget
+    assert max(fitted.pool_threads_, default=4) <= 4
+    model.set_params(n_jobs=1).fit(X, Y)
+    assert model.named_estimators_["nb"].inner_n_jobs_ == 1
