@@ -1,12 +1,15 @@
 """The shared machinery of the multi-granularity meta-estimators."""
 
+import inspect
 import numbers
+import time
 import warnings
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import MetaEstimatorMixin, TransformerMixin
+from sklearn.base import MetaEstimatorMixin, TransformerMixin, clone
+from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.pipeline import Pipeline
@@ -39,6 +42,25 @@ from ._compat import (
     _VisualBlock,
 )
 from ._plan import PREDICT, PROBA, Task, aggregate, branch_output, run_plan
+from ._plan import _task_error as _plan_task_error
+
+
+def _partial_fit_available(self):
+    """``available_if`` check of ``partial_fit``, raising with the reason."""
+    fusion = self._fusion_name()
+    if fusion not in ("average", "weighted"):
+        raise AttributeError(
+            f"partial_fit needs fusion='average' or 'weighted'; got fusion={fusion!r}"
+        )
+    for name, estimator in self.granularities:
+        if _is_drop(estimator):
+            continue
+        reason = partial_fit_obstacle(estimator)
+        if reason is not None:
+            raise AttributeError(
+                f"branch {name!r} cannot learn incrementally: {reason}"
+            )
+    return True
 
 
 def _fusion_has(method):
@@ -71,6 +93,7 @@ class _BaseMultiGranularity(
         "weights": [None, "array-like"],
         "max_levels": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, None, None, closed="neither")],
+        "decay": [Interval(numbers.Real, 0, 1, closed="both")],
         "refit": ["boolean"],
         "memory": [None, str, HasMethods(["cache"])],
         "n_jobs": [None, numbers.Integral],
@@ -89,6 +112,7 @@ class _BaseMultiGranularity(
         weights=None,
         max_levels=3,
         tol=1e-4,
+        decay=0.9,
         refit=True,
         memory=None,
         n_jobs=None,
@@ -102,6 +126,7 @@ class _BaseMultiGranularity(
         self.weights = weights
         self.max_levels = max_levels
         self.tol = tol
+        self.decay = decay
         self.refit = refit
         self.memory = memory
         self.n_jobs = n_jobs
@@ -557,6 +582,76 @@ class _BaseMultiGranularity(
             return hasattr(self._final_estimator(), method)
         return self._average_has(method)
 
+    # -- incremental learning ----------------------------------------------
+
+    def _partial_fit(self, X, y, classes, sample_weight):
+        """One batch of incremental learning (see ``partial_fit``)."""
+        first = not hasattr(self, "estimators_")
+        if first:
+            names, estimators = self._validate_granularities()
+            active = [(n, e) for n, e in zip(names, estimators) if not _is_drop(e)]
+            self._check_fusion_params(self._fusion_name(), len(active))
+        _check_2d_not_empty(X)
+        validate_data(self, X=X, reset=first, skip_check_array=True)
+        y = self._partial_fit_target(X, y, classes, first)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        n_classes = len(self.classes_) if self._is_classifier() else None
+
+        if first:
+            names = [n for n, _ in active]
+            self.stack_method_ = self._resolve_methods(names, [e for _, e in active])
+            self.estimators_ = [clone(e) for _, e in active]
+            self.levels_ = [self.estimators_]
+            self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_)))
+            self.fit_times_ = dict.fromkeys(names, 0.0)
+            self.fusion_ = self._make_fusion(
+                self._fusion_name(), self.stack_method_, n_classes
+            )
+            # fixed user weights for average, equal weights to start with
+            # for weighted
+            self.fusion_.weights_ = _fusion.AverageFusion._learn_weights(
+                self.fusion_, [None] * len(names), None, None
+            )
+        if not hasattr(self, "_stream_losses"):
+            # Hedge-style state: weights_ == softmax(-losses); after fit, the
+            # learned weights are the starting point.
+            self._stream_losses = -np.log(np.clip(self.fusion_.weights_, 1e-300, None))
+            self._stream_scores = np.zeros(len(self.estimators_))
+            self._stream_batches = 0  # batches scored before being learned
+            self._stream_learned = hasattr(self, "oof_predictions_")
+
+        # Prequential: score each branch on the batch before it learns it.
+        learned = self._stream_learned
+        losses = np.zeros(len(self.estimators_))
+        for b, (name, branch) in enumerate(self.named_estimators_.items()):
+            method = self.stack_method_[b]
+            if learned:
+                block = _level_outputs([branch], X, [method], n_classes)[0]
+                losses[b] = _stream_loss(block, y, method, n_classes, sample_weight)
+                self._stream_scores[b] += self._score_output(
+                    block, method, y, sample_weight
+                )
+            start = time.perf_counter()
+            for model in branch if isinstance(branch, list) else [branch]:
+                _partial_fit_branch(name, model, X, y, n_classes, sample_weight)
+            self.fit_times_[name] += time.perf_counter() - start
+        self._stream_learned = True
+        if learned:
+            self._stream_batches += 1
+            self.granularity_scores_ = {
+                name: float(score / self._stream_batches)
+                for name, score in zip(self.named_estimators_, self._stream_scores)
+            }
+            if self._fusion_name() == "weighted":
+                self._stream_losses = self.decay * self._stream_losses + losses
+                shifted = np.exp(-(self._stream_losses - self._stream_losses.min()))
+                self.fusion_.weights_ = shifted / shifted.sum()
+        elif not hasattr(self, "granularity_scores_"):
+            # nothing was learned before this batch: no score yet
+            self.granularity_scores_ = dict.fromkeys(self.named_estimators_, np.nan)
+        return self
+
     # -- prediction -------------------------------------------------------
 
     def _branch_outputs(self, X):
@@ -782,6 +877,93 @@ def _check_2d_not_empty(X):
             return
     if shape is not None and (len(shape) != 2 or 0 in shape):
         check_array(X, accept_sparse=True, ensure_all_finite=False, dtype=None)
+
+
+def _stateless_view(step):
+    """Whether a view's output depends only on its parameters, not on data."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    from .granularity import IntervalFeatures, Pooling
+
+    return isinstance(step, (FunctionTransformer, IntervalFeatures, Pooling))
+
+
+def partial_fit_obstacle(estimator):
+    """Why a branch cannot learn incrementally, or None if it can."""
+    if isinstance(estimator, Pipeline):
+        *views, (last, model) = estimator.steps
+        if not hasattr(model, "partial_fit"):
+            return (
+                f"its final step {last!r} ({type(model).__name__}) has no partial_fit"
+            )
+        for name, step in views:
+            if step in (None, "passthrough") or _stateless_view(step):
+                continue
+            if not hasattr(step, "partial_fit"):
+                return (
+                    f"its step {name!r} ({type(step).__name__}) learns from data "
+                    "and has no partial_fit"
+                )
+        return None
+    if not hasattr(estimator, "partial_fit"):
+        return f"{type(estimator).__name__} has no partial_fit"
+    return None
+
+
+def _partial_fit_branch(name, estimator, X, y, n_classes, sample_weight):
+    """Update one branch (a Pipeline step by step) with one batch."""
+    params = {}
+    if n_classes is not None:
+        params["classes"] = np.arange(n_classes)
+    if sample_weight is not None:
+        params["sample_weight"] = sample_weight
+    try:
+        if isinstance(estimator, Pipeline):
+            *views, (_, model) = estimator.steps
+            for _, step in views:
+                if step in (None, "passthrough"):
+                    continue
+                if _stateless_view(step):
+                    if not _is_fitted(step):
+                        step.fit(X, y)
+                elif sample_weight is not None and _accepts(step, "sample_weight"):
+                    step.partial_fit(X, y, sample_weight=sample_weight)
+                else:
+                    step.partial_fit(X, y)
+                X = step.transform(X)
+        else:
+            model = estimator
+        model.partial_fit(X, y, **params)
+    except Exception as exc:
+        raise _plan_task_error(exc, f"branch {name!r} failed in partial_fit") from exc
+
+
+def _accepts(estimator, parameter):
+    """Whether ``estimator.partial_fit`` takes ``parameter``."""
+    return parameter in inspect.signature(estimator.partial_fit).parameters
+
+
+def _is_fitted(estimator):
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        return False
+    return True
+
+
+def _stream_loss(block, y, method, n_classes, sample_weight):
+    """Loss of a branch on a batch it has not learned yet: log-loss of its
+    probabilities, squared error of its predictions, or its error rate."""
+    if n_classes is None:
+        residual = block - y.reshape(len(y), -1)
+        per_row = (residual**2).mean(axis=1)
+    elif method == PROBA:
+        per_row = -np.log(np.clip(block[np.arange(len(y)), y], 1e-12, None))
+    else:
+        from ._estimators import _labels_from_output
+
+        per_row = (_labels_from_output(block, method) != y).astype(np.float64)
+    return np.average(per_row, weights=sample_weight)
 
 
 def _is_drop(estimator):

@@ -11,7 +11,12 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 
-from ._base import _BaseMultiGranularity, _fusion_has, _is_drop
+from ._base import (
+    _BaseMultiGranularity,
+    _fusion_has,
+    _is_drop,
+    _partial_fit_available,
+)
 from ._compat import Interval, StrOptions, _fit_context
 from ._plan import DECISION, PREDICT, PROBA
 
@@ -75,6 +80,13 @@ _TAIL_PARAMETERS = """
     tol : float, default=1e-4
         Smallest gain of out-of-fold score for ``fusion="cascade"`` to keep a
         new level.
+
+    decay : float in [0, 1], default=0.9
+        Memory of the online weights of ``fusion="weighted"`` in
+        :meth:`partial_fit`: each batch first scores every branch (before the
+        branch learns from it), the losses are discounted by ``decay`` and
+        summed, and the weights are the softmax of minus those sums (Hedge).
+        0 keeps only the last batch; 1 never forgets.
 {extra}
     refit : bool, default=True
         If True, every branch is refitted on all rows after the folds, and the
@@ -284,6 +296,7 @@ default="auto"
         weights=None,
         max_levels=3,
         tol=1e-4,
+        decay=0.9,
         refit=True,
         memory=None,
         n_jobs=None,
@@ -298,6 +311,7 @@ default="auto"
             weights=weights,
             max_levels=max_levels,
             tol=tol,
+            decay=decay,
             refit=refit,
             memory=memory,
             n_jobs=n_jobs,
@@ -405,6 +419,65 @@ default="auto"
         return self._fit(X, y, sample_weight, groups, fit_params)
 
     fit.__doc__ = _fit_docstring("array-like of shape (n_samples,)")
+
+    @available_if(_partial_fit_available)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Learn incrementally from one batch.
+
+        Available when every non-dropped branch can learn incrementally (its
+        estimator, or the final step of its ``Pipeline``, has ``partial_fit``,
+        and every earlier step is a stateless view — ``IntervalFeatures``,
+        ``Pooling``, ``FunctionTransformer`` — or has ``partial_fit`` itself)
+        and ``fusion`` is ``"average"`` or ``"weighted"``. Each batch first
+        scores every branch (prequential evaluation, the basis of the online
+        weights of ``"weighted"`` and of ``granularity_scores_``), then every
+        branch learns from it. After :meth:`fit`, learning continues from the
+        fitted state.
+
+        Parameters
+        ----------
+        X : {array-like, dataframe} of shape (n_samples, n_features)
+            The batch.
+        y : array-like of shape (n_samples,)
+            Its labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the stream; required on the first call unless the
+            model was fitted before.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the batch's rows.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._partial_fit(X, y, classes, sample_weight)
+
+    def _partial_fit_target(self, X, y, classes, first):
+        check_consistent_length(X, y)
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if first and not hasattr(self, "classes_"):
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit."
+                )
+            self.classes_ = np.unique(classes)
+            if len(self.classes_) < 2:
+                raise ValueError("'classes' must hold at least 2 classes.")
+        elif classes is not None and not np.array_equal(
+            np.unique(classes), self.classes_
+        ):
+            raise ValueError(
+                f"'classes' must be the classes of the first call {self.classes_}; "
+                f"got {np.unique(classes)}."
+            )
+        unseen = np.setdiff1d(y, self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y holds labels that are not in classes_: {unseen.tolist()}."
+            )
+        return np.searchsorted(self.classes_, y)
 
     def predict(self, X):
         """Predict class labels for ``X``.
@@ -528,6 +601,7 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
         weights=None,
         max_levels=3,
         tol=1e-4,
+        decay=0.9,
         learning_rate=1.0,
         refit=True,
         memory=None,
@@ -543,6 +617,7 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
             weights=weights,
             max_levels=max_levels,
             tol=tol,
+            decay=decay,
             refit=refit,
             memory=memory,
             n_jobs=n_jobs,
@@ -642,6 +717,42 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
     fit.__doc__ = _fit_docstring(
         "array-like of shape (n_samples,) or (n_samples, n_outputs)"
     )
+
+    @available_if(_partial_fit_available)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Learn incrementally from one batch.
+
+        Available when every non-dropped branch can learn incrementally (its
+        estimator, or the final step of its ``Pipeline``, has ``partial_fit``,
+        and every earlier step is a stateless view — ``IntervalFeatures``,
+        ``Pooling``, ``FunctionTransformer`` — or has ``partial_fit`` itself)
+        and ``fusion`` is ``"average"`` or ``"weighted"``. Each batch first
+        scores every branch (prequential evaluation, the basis of the online
+        weights of ``"weighted"`` and of ``granularity_scores_``), then every
+        branch learns from it. After :meth:`fit`, learning continues from the
+        fitted state.
+
+        Parameters
+        ----------
+        X : {array-like, dataframe} of shape (n_samples, n_features)
+            The batch.
+        y : array-like of shape (n_samples,)
+            Its targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the batch's rows.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._partial_fit(X, y, None, sample_weight)
+
+    def _partial_fit_target(self, X, y, classes, first):
+        y = self._validate_target(X, y)
+        if y.ndim != 1:
+            raise ValueError("partial_fit takes a 1-D target.")
+        return y
 
     def predict(self, X):
         """Predict targets for ``X``.
