@@ -379,7 +379,7 @@ class _BaseMultiGranularity(
         X = check_array(X, accept_sparse=True, ensure_all_finite=False)
         return X.tocsr() if sp.issparse(X) else X
 
-    def _check_fusion_params(self, fusion, n_branches):
+    def _check_fusion_params(self, fusion):
         if self.weights is not None and fusion != "average":
             raise ValueError(
                 f"'weights' fixes the weights of fusion='average'; fusion={fusion!r} "
@@ -392,7 +392,14 @@ class _BaseMultiGranularity(
                 "fusion='stacking' or passthrough=False."
             )
 
+    def _forget_fitted_state(self):
+        """Drop what an earlier fit or partial_fit left (a new fit starts over)."""
+        for attribute in list(vars(self)):
+            if attribute.endswith("_") or attribute.startswith("_stream"):
+                delattr(self, attribute)
+
     def _fit(self, X, y, sample_weight, groups, fit_params):
+        self._forget_fitted_state()
         names, estimators = self._validate_granularities()
         if y is None:
             raise ValueError(
@@ -415,7 +422,7 @@ class _BaseMultiGranularity(
         active = [(n, e) for n, e in zip(names, estimators) if not _is_drop(e)]
         active_names = [n for n, _ in active]
         active_estimators = [e for _, e in active]
-        self._check_fusion_params(fusion, len(active))
+        self._check_fusion_params(fusion)
         for name, est in active:
             _warn_if_frozen(name, est)
         methods = self._resolve_methods(active_names, active_estimators)
@@ -439,7 +446,7 @@ class _BaseMultiGranularity(
             for name, block, method in zip(active_names, blocks, methods)
         }
         if fusion == "cascade":
-            blocks = self._fit_cascade(
+            blocks, cascade = self._fit_cascade(
                 level, active_names, active_estimators, branch_params, blocks
             )
         self._set_oof(blocks, level.covered)
@@ -462,7 +469,7 @@ class _BaseMultiGranularity(
             )
             strategy = candidates[chosen]
         elif fusion == "cascade":
-            strategy = self._cascade_strategy
+            strategy = cascade
         else:
             strategy = self._make_fusion(fusion, methods, n_classes)
         strategy.fit(
@@ -542,8 +549,7 @@ class _BaseMultiGranularity(
             self.levels_.append(fitted)
             blocks = next_blocks
         strategy.level_scores_ = scores
-        self._cascade_strategy = strategy
-        return blocks
+        return blocks, strategy
 
     def _fit_residual(self, level, names, estimators, branch_params):
         """Coarse to fine: each branch fits what the previous ones left."""
@@ -590,7 +596,7 @@ class _BaseMultiGranularity(
         if first:
             names, estimators = self._validate_granularities()
             active = [(n, e) for n, e in zip(names, estimators) if not _is_drop(e)]
-            self._check_fusion_params(self._fusion_name(), len(active))
+            self._check_fusion_params(self._fusion_name())
         _check_2d_not_empty(X)
         validate_data(self, X=X, reset=first, skip_check_array=True)
         y = self._partial_fit_target(X, y, classes, first)

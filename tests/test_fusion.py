@@ -394,3 +394,14 @@ def test_cascade_strategy_improves():
     assert strategy.improves([0.80, 0.82])
     assert not strategy.improves([0.80, 0.805])
     assert not strategy.improves([0.80, 0.85, 0.84])
+
+
+def test_refit_forgets_the_previous_fusion():
+    """A new fit starts over: attributes of an earlier fusion do not linger."""
+    model = MultiGranularityClassifier(_small_branches(), fusion="auto", cv=3)
+    model.fit(X_SMALL, Y_SMALL)
+    assert hasattr(model, "fusion_scores_")
+    model.set_params(fusion="average").fit(X_SMALL, Y_SMALL)
+    assert not hasattr(model, "fusion_scores_")
+    assert not hasattr(model, "final_estimator_")
+    assert isinstance(model.fusion_, AverageFusion)
