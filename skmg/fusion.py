@@ -64,13 +64,30 @@ class StackingFusion:
         one minus the second.
     """
 
+    name = "stacking"
+
     def __init__(self, final_estimator, methods, n_classes=None):
         self.final_estimator = final_estimator
         self.methods = methods
         self.n_classes = n_classes
 
     def features(self, outputs, passthrough=None):
-        """The design matrix of the final estimator."""
+        """The design matrix of the final estimator.
+
+        Parameters
+        ----------
+        outputs : list of ndarray of shape (n_samples, n_columns)
+            The output block of every branch.
+        passthrough : ndarray or sparse matrix of shape (n_samples, n_features), \
+default=None
+            Original features given to the fusion stage, if any.
+
+        Returns
+        -------
+        X_meta : ndarray or sparse matrix of shape (n_samples, n_meta_features)
+            The blocks side by side (for binary probabilities, the second
+            column only), then the passthrough features.
+        """
         blocks = [
             block[:, 1:] if method == PROBA and self.n_classes == 2 else block
             for block, method in zip(outputs, self.methods)
@@ -82,7 +99,27 @@ class StackingFusion:
         return np.hstack(blocks)
 
     def fit(self, outputs, y, sample_weight=None, passthrough=None, **fit_params):
-        """Fit the final estimator on the outputs."""
+        """Fit the final estimator on the outputs.
+
+        Parameters
+        ----------
+        outputs : list of ndarray of shape (n_samples, n_columns)
+            The output block of every branch.
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The target of the same rows (encoded labels for classifiers).
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Weights of the rows.
+        passthrough : ndarray or sparse matrix of shape (n_samples, n_features), \
+default=None
+            Original features given to the fusion stage, if any.
+        **fit_params : dict
+            Other metadata for the final estimator of stacking.
+
+        Returns
+        -------
+        self : object
+            The fitted strategy.
+        """
         if sample_weight is not None:
             fit_params["sample_weight"] = sample_weight
         self.final_estimator_ = clone(self.final_estimator)
@@ -90,25 +127,66 @@ class StackingFusion:
         return self
 
     def predict(self, outputs, passthrough=None):
-        """Predict with the final estimator."""
+        """Predict with the final estimator.
+
+        Parameters
+        ----------
+        outputs : list of ndarray of shape (n_samples, n_columns)
+            The output block of every branch.
+        passthrough : ndarray or sparse matrix of shape (n_samples, n_features), \
+default=None
+            Original features given to the fusion stage, if any.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions (encoded class labels for classifiers).
+        """
         return self.final_estimator_.predict(self.features(outputs, passthrough))
 
     @available_if(_final_has("predict_proba"))
     def predict_proba(self, outputs, passthrough=None):
-        """Class probabilities of the final estimator."""
+        """Class probabilities of the final estimator.
+
+        Parameters
+        ----------
+        outputs : list of ndarray of shape (n_samples, n_columns)
+            The output block of every branch.
+        passthrough : ndarray or sparse matrix of shape (n_samples, n_features), \
+default=None
+            Original features given to the fusion stage, if any.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities.
+        """
         return self.final_estimator_.predict_proba(self.features(outputs, passthrough))
 
     @available_if(_final_has("decision_function"))
     def decision_function(self, outputs, passthrough=None):
-        """Decision values of the final estimator."""
+        """Decision values of the final estimator.
+
+        Parameters
+        ----------
+        outputs : list of ndarray of shape (n_samples, n_columns)
+            The output block of every branch.
+        passthrough : ndarray or sparse matrix of shape (n_samples, n_features), \
+default=None
+            Original features given to the fusion stage, if any.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Decision values.
+        """
         return self.final_estimator_.decision_function(
             self.features(outputs, passthrough)
         )
 
 
 class AverageFusion:
-    """The (weighted) mean of the branch outputs: soft voting, or the mean
-    prediction.
+    """The (weighted) mean of the branch outputs: soft voting or mean prediction.
 
     Parameters
     ----------
@@ -135,7 +213,27 @@ class AverageFusion:
         self.weights = weights
 
     def fit(self, outputs, y, sample_weight=None, passthrough=None, **fit_params):
-        """Set ``weights_``; subclasses learn them from the outputs."""
+        """Set ``weights_``: fixed or equal, learned in subclasses.
+
+        Parameters
+        ----------
+        outputs : list of ndarray of shape (n_samples, n_columns)
+            The output block of every branch.
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The target of the same rows (encoded labels for classifiers).
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Weights of the rows.
+        passthrough : ndarray or sparse matrix of shape (n_samples, n_features), \
+default=None
+            Original features given to the fusion stage, if any.
+        **fit_params : dict
+            Other metadata for the final estimator of stacking.
+
+        Returns
+        -------
+        self : object
+            The fitted strategy.
+        """
         self.weights_ = self._learn_weights(outputs, y, sample_weight)
         return self
 
@@ -160,7 +258,21 @@ class AverageFusion:
         return np.tensordot(self.weights_, np.stack(outputs), axes=1)
 
     def predict(self, outputs, passthrough=None):
-        """The averaged prediction (regression) or the winning class (encoded)."""
+        """The averaged prediction (regression) or the winning class.
+
+        Parameters
+        ----------
+        outputs : list of ndarray of shape (n_samples, n_columns)
+            The output block of every branch.
+        passthrough : ndarray or sparse matrix of shape (n_samples, n_features), \
+default=None
+            Original features given to the fusion stage, if any.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions (encoded class labels for classifiers).
+        """
         if self.n_classes is None:
             mean = self._mean(outputs)
             return mean.ravel() if mean.shape[1] == 1 else mean
@@ -178,12 +290,40 @@ class AverageFusion:
 
     @available_if(_kind_is(PROBA))
     def predict_proba(self, outputs, passthrough=None):
-        """The (weighted) mean of the branch probabilities."""
+        """The (weighted) mean of the branch probabilities.
+
+        Parameters
+        ----------
+        outputs : list of ndarray of shape (n_samples, n_columns)
+            The output block of every branch.
+        passthrough : ndarray or sparse matrix of shape (n_samples, n_features), \
+default=None
+            Original features given to the fusion stage, if any.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities.
+        """
         return self._mean(outputs)
 
     @available_if(_kind_is(DECISION))
     def decision_function(self, outputs, passthrough=None):
-        """The (weighted) mean of the branch decision values."""
+        """The (weighted) mean of the branch decision values.
+
+        Parameters
+        ----------
+        outputs : list of ndarray of shape (n_samples, n_columns)
+            The output block of every branch.
+        passthrough : ndarray or sparse matrix of shape (n_samples, n_features), \
+default=None
+            Original features given to the fusion stage, if any.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Decision values.
+        """
         scores = self._mean(outputs)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
@@ -222,6 +362,20 @@ class WeightedFusion(AverageFusion):
     averaged prediction (regression), found with SLSQP
     (:func:`scipy.optimize.minimize`). A branch that adds nothing gets a
     weight near zero.
+
+    Parameters
+    ----------
+    kind : {"predict_proba", "decision_function", "predict"}
+        The output every branch gives.
+    n_classes : int or None, default=None
+        Number of classes (classification) or None (regression).
+    weights : None
+        Not used: the weights are learned.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_branches,)
+        The learned weights, non-negative, summing to one.
     """
 
     name = "weighted"
@@ -255,9 +409,18 @@ class GreedyFusion(AverageFusion):
 
     Parameters
     ----------
+    kind : {"predict_proba", "decision_function", "predict"}
+        The output every branch gives.
+    n_classes : int or None, default=None
+        Number of classes (classification) or None (regression).
     n_rounds : int, default=50
         Number of selection rounds; the weights are multiples of
         ``1 / n_rounds``.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_branches,)
+        The share of rounds that picked each branch.
     """
 
     name = "greedy"
@@ -282,7 +445,7 @@ class GreedyFusion(AverageFusion):
 
 
 class CascadeFusion(AverageFusion):
-    """gcForest-style cascade: the average of the outputs of the last level.
+    """The gcForest cascade: the average of the outputs of the last level.
 
     The meta-estimator runs the levels (level ``l`` fits every branch on its
     view plus the out-of-fold outputs of level ``l - 1``); this strategy gives
@@ -290,10 +453,24 @@ class CascadeFusion(AverageFusion):
     score of a level's average beats the previous level by more than ``tol``,
     up to ``max_levels`` levels.
 
+    Parameters
+    ----------
+    kind : {"predict_proba", "decision_function", "predict"}
+        The output every branch gives.
+    n_classes : int or None, default=None
+        Number of classes (classification) or None (regression).
+    max_levels : int, default=3
+        Most levels.
+    tol : float, default=1e-4
+        Smallest gain of out-of-fold score to keep a new level.
+
     Attributes
     ----------
     level_scores_ : list of float
-        Out-of-fold score of the average of each fitted level.
+        Out-of-fold score of the average of each level tried (the last one
+        may have been rejected).
+    weights_ : ndarray of shape (n_branches,)
+        Equal weights of the last level's branches.
     """
 
     name = "cascade"
@@ -305,13 +482,37 @@ class CascadeFusion(AverageFusion):
 
     @staticmethod
     def level_input(X, outputs):
-        """The input of the next level: the features and the level's outputs."""
+        """The input of the next level: the features and the level's outputs.
+
+        Parameters
+        ----------
+        X : ndarray or sparse matrix of shape (n_samples, n_features)
+            The original features.
+        outputs : list of ndarray of shape (n_samples, n_columns)
+            The output block of every branch.
+
+        Returns
+        -------
+        X_next : ndarray or sparse matrix of shape (n_samples, n_features + n_out)
+            The features followed by the outputs.
+        """
         if sp.issparse(X):
             return sp.hstack([X, *outputs], format="csr")
         return np.hstack([X, *outputs])
 
     def improves(self, level_scores):
-        """Whether the last level beats every earlier one by more than ``tol``."""
+        """Whether the last level beats every earlier one by more than ``tol``.
+
+        Parameters
+        ----------
+        level_scores : list of float
+            Out-of-fold score of every level so far, the new one last.
+
+        Returns
+        -------
+        improves : bool
+            True if the new level is worth keeping.
+        """
         return level_scores[-1] > max(level_scores[:-1]) + self.tol
 
 
@@ -353,7 +554,23 @@ class LevelBranch(BaseEstimator):
         return np.hstack([view, previous])
 
     def fit(self, X, y, **fit_params):
-        """Fit the view on the original features, the model on both."""
+        """Fit the view on the original features, the model on both.
+
+        Parameters
+        ----------
+        X : ndarray or sparse matrix of shape (n_samples, n_features + n_out)
+            The original features followed by the previous level's outputs.
+        y : ndarray of shape (n_samples,)
+            The target.
+        **fit_params : dict
+            Fit parameters; ``step__param`` keys of a ``Pipeline`` branch go
+            to that step.
+
+        Returns
+        -------
+        self : object
+            The fitted branch.
+        """
         estimator = clone(self.estimator)
         if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
             last = estimator.steps[-1][0] + "__"
@@ -373,15 +590,48 @@ class LevelBranch(BaseEstimator):
         return self
 
     def predict(self, X):
-        """Predict with the model on the view and the previous outputs."""
+        """Predict with the model on the view and the previous outputs.
+
+        Parameters
+        ----------
+        X : ndarray or sparse matrix of shape (n_samples, n_features + n_out)
+            The original features followed by the previous level's outputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The model's predictions.
+        """
         return self.model_.predict(self._model_input(X))
 
     def predict_proba(self, X):
-        """Probabilities of the model."""
+        """Probabilities of the model.
+
+        Parameters
+        ----------
+        X : ndarray or sparse matrix of shape (n_samples, n_features + n_out)
+            The original features followed by the previous level's outputs.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The model's class probabilities.
+        """
         return self.model_.predict_proba(self._model_input(X))
 
     def decision_function(self, X):
-        """Decision values of the model."""
+        """Decision values of the model.
+
+        Parameters
+        ----------
+        X : ndarray or sparse matrix of shape (n_samples, n_features + n_out)
+            The original features followed by the previous level's outputs.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The model's decision values.
+        """
         return self.model_.decision_function(self._model_input(X))
 
 
@@ -409,7 +659,20 @@ class ResidualFusion:
         self.learning_rates = learning_rates
 
     def target(self, y, outputs):
-        """The target of the next stage, given the out-of-fold outputs so far."""
+        """The target of the next stage, given the out-of-fold outputs so far.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The target.
+        outputs : list of ndarray of shape (n_samples, n_columns)
+            Out-of-fold predictions of the stages fitted so far.
+
+        Returns
+        -------
+        residual : ndarray of the shape of ``y``
+            ``y`` minus the scaled sum of those predictions.
+        """
         if not outputs:
             return y
         fitted = self._sum(outputs)
@@ -420,12 +683,46 @@ class ResidualFusion:
         return np.tensordot(rates, np.stack(outputs), axes=1)
 
     def fit(self, outputs, y, sample_weight=None, passthrough=None, **fit_params):
-        """Nothing to learn: the stages were fitted on their residuals."""
+        """Set ``weights_`` to the learning rates: the stages are fitted.
+
+        Parameters
+        ----------
+        outputs : list of ndarray of shape (n_samples, n_columns)
+            The output block of every branch.
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The target of the same rows (encoded labels for classifiers).
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Weights of the rows.
+        passthrough : ndarray or sparse matrix of shape (n_samples, n_features), \
+default=None
+            Original features given to the fusion stage, if any.
+        **fit_params : dict
+            Other metadata for the final estimator of stacking.
+
+        Returns
+        -------
+        self : object
+            The fitted strategy.
+        """
         self.weights_ = np.asarray(self.learning_rates, dtype=np.float64)
         return self
 
     def predict(self, outputs, passthrough=None):
-        """The sum of the scaled stage predictions."""
+        """The sum of the scaled stage predictions.
+
+        Parameters
+        ----------
+        outputs : list of ndarray of shape (n_samples, n_columns)
+            The output block of every branch.
+        passthrough : ndarray or sparse matrix of shape (n_samples, n_features), \
+default=None
+            Original features given to the fusion stage, if any.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions (encoded class labels for classifiers).
+        """
         total = self._sum(outputs)
         return total.ravel() if total.shape[1] == 1 else total
 
@@ -442,13 +739,17 @@ def select_fusion(candidates, outputs, y, sample_weight, score, classifier):
     ----------
     candidates : dict of str to strategy
         Unfitted strategies by name, simplest first; ties go to the first.
-    outputs : list of ndarray
-    y : ndarray
-    sample_weight : ndarray or None
+    outputs : list of ndarray of shape (n_samples, n_columns)
+        The out-of-fold output block of every branch.
+    y : ndarray of shape (n_samples,)
+        The target of the same rows.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Weights of the rows.
     score : callable
         ``score(strategy, outputs, y, sample_weight) -> float``, higher is
         better.
     classifier : bool
+        Whether the target is a class label (stratified folds).
 
     Returns
     -------
@@ -483,7 +784,18 @@ def select_fusion(candidates, outputs, y, sample_weight, score, classifier):
 
 
 def clone_strategy(strategy):
-    """An unfitted copy of a strategy (its final estimator cloned)."""
+    """An unfitted copy of a strategy (its final estimator cloned).
+
+    Parameters
+    ----------
+    strategy : object
+        A fusion strategy, fitted or not.
+
+    Returns
+    -------
+    strategy : object
+        A new strategy with the same parameters.
+    """
     params = dict(vars(strategy))
     params = {k: v for k, v in params.items() if not k.endswith("_")}
     if "final_estimator" in params:

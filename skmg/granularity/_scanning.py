@@ -337,7 +337,7 @@ class _BaseScanning(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
 
         Returns
         -------
-        X_out : ndarray of shape (n_samples, n_windows_ * n_outputs)
+        X_out : ndarray of shape (n_samples, `n_windows_` * n_outputs)
             Out-of-fold window outputs, window-major.
         """
         X, y, sample_weight, positions = self._validate_fit_data(X, y, sample_weight)
@@ -416,7 +416,7 @@ class _BaseScanning(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
 
         Returns
         -------
-        X_out : ndarray of shape (n_samples, n_windows_ * n_outputs)
+        X_out : ndarray of shape (n_samples, `n_windows_` * n_outputs)
             Window outputs, window-major: the outputs of the first window, then
             those of the second, and so on.
         """
@@ -516,7 +516,7 @@ class ScanningClassifier(ClassifierMixin, _BaseScanning):
 
     n_jobs : int, default=None
         Number of jobs running the fold fits of :meth:`fit_transform` in parallel.
-        ``None`` means 1 unless in a :obj:`joblib.parallel_backend` context.
+        ``None`` means 1 unless in a :func:`joblib.parallel_config` context.
         ``-1`` means using all processors.
 
     Attributes
@@ -699,7 +699,7 @@ class ScanningRegressor(RegressorMixin, _BaseScanning):
 
     n_jobs : int, default=None
         Number of jobs running the fold fits of :meth:`fit_transform` in parallel.
-        ``None`` means 1 unless in a :obj:`joblib.parallel_backend` context.
+        ``None`` means 1 unless in a :func:`joblib.parallel_config` context.
         ``-1`` means using all processors.
 
     Attributes

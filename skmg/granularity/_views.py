@@ -285,7 +285,7 @@ class IntervalFeatures(_BaseWindowView):
     n_windows_ : int
         Number of windows (patches) per row.
 
-    window_starts_ : ndarray of shape (n_windows_,) or (n_windows_, 2)
+    window_starts_ : ndarray of shape (`n_windows_`,) or (`n_windows_`, 2)
         Index of the first value of every window in output order; for images,
         the ``(row, col)`` of the top-left pixel of every patch.
 
@@ -441,7 +441,7 @@ class Pooling(_BaseWindowView):
     n_windows_ : int
         Number of windows, i.e. of output columns.
 
-    window_starts_ : ndarray of shape (n_windows_,) or (n_windows_, 2)
+    window_starts_ : ndarray of shape (`n_windows_`,) or (`n_windows_`, 2)
         Index of the first value of every window in output order; for images,
         the ``(row, col)`` of the top-left pixel of every patch.
 
