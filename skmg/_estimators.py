@@ -432,7 +432,10 @@ default="auto"
         scores every branch (prequential evaluation, the basis of the online
         weights of ``"weighted"`` and of ``granularity_scores_``), then every
         branch learns from it. After :meth:`fit`, learning continues from the
-        fitted state.
+        fitted state. ``granularity_scores_`` becomes the mean prequential
+        score over the batches (each batch counts once, whatever its size;
+        from a second pass over the data on, the batches were seen before, so
+        the score is optimistic).
 
         Parameters
         ----------
@@ -730,7 +733,10 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
         scores every branch (prequential evaluation, the basis of the online
         weights of ``"weighted"`` and of ``granularity_scores_``), then every
         branch learns from it. After :meth:`fit`, learning continues from the
-        fitted state.
+        fitted state. ``granularity_scores_`` becomes the mean prequential
+        score over the batches (each batch counts once, whatever its size;
+        from a second pass over the data on, the batches were seen before, so
+        the score is optimistic).
 
         Parameters
         ----------
