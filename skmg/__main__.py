@@ -71,8 +71,10 @@ def main(argv=None):
 
     report = granularity_report(model, X_test, y_test)
     print(f"skmg demo: digits, {len(X_train)} training and {len(X_test)} test images")
-    print(f"{'granularity':<16}{'out-of-fold acc.':>18}{'held-out acc.':>16}"
-          f"{'weight':>9}{'fit time (s)':>14}")
+    print(
+        f"{'granularity':<16}{'out-of-fold acc.':>18}{'held-out acc.':>16}"
+        f"{'weight':>9}{'fit time (s)':>14}"
+    )
     # the report is a DataFrame with pandas, else a dict of arrays
     columns = ["oof_score", "test_score", "weight", "fit_time"]
     oof, test, weight, fit_time = (np.asarray(report[c]) for c in columns)
@@ -85,8 +87,10 @@ def main(argv=None):
             f"{label:<16}{oof_text:>18}{test[i]:>16.4f}"
             f"{weight_text:>9}{fit_time[i]:>14.2f}"
         )
-    print(f"fit in {seconds:.1f} s on {len(model.fit_times_)} granularities x 5 folds "
-          "+ refit, in one parallel task list")
+    print(
+        f"fit in {seconds:.1f} s on {len(model.fit_times_)} granularities x 5 folds "
+        "+ refit, in one parallel task list"
+    )
     return 0
 
 

@@ -169,6 +169,20 @@ class _BaseMultiGranularity(
         return self
 
     @property
+    def named_estimators_(self):
+        """The fitted branches by name (``estimators_`` as a Bunch).
+
+        Built on access, so that the fitted state holds only estimators,
+        arrays and plain values (what skops persists without extra trust).
+
+        Returns
+        -------
+        :class:`~sklearn.utils.Bunch`
+        """
+        check_is_fitted(self, "estimators_")
+        return Bunch(**dict(zip(self.fit_times_, self.estimators_)))
+
+    @property
     def named_granularities(self):
         """The branches by name, as given (unfitted).
 
@@ -488,7 +502,6 @@ class _BaseMultiGranularity(
         self._n_outputs_per_branch = [block.shape[1] for block in blocks]
         self.oof_predictions_ = np.hstack(blocks)
         self.oof_mask_ = covered
-        self.named_estimators_ = Bunch(**dict(zip(self.fit_times_, self.estimators_)))
 
     def _make_fusion(self, fusion, methods, n_classes):
         if fusion == "stacking":
@@ -609,7 +622,6 @@ class _BaseMultiGranularity(
             self.stack_method_ = self._resolve_methods(names, [e for _, e in active])
             self.estimators_ = [clone(e) for _, e in active]
             self.levels_ = [self.estimators_]
-            self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_)))
             self.fit_times_ = dict.fromkeys(names, 0.0)
             self.fusion_ = self._make_fusion(
                 self._fusion_name(), self.stack_method_, n_classes

@@ -342,8 +342,8 @@ default="auto"
         self.classes_, y_encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(
-                f"y has one class only ({self.classes_[0]!r}); a classifier needs "
-                "samples of at least 2 classes."
+                f"y has one class only ({self.classes_[0].tolist()!r}); a "
+                "classifier needs samples of at least 2 classes."
             )
         return y_encoded
 

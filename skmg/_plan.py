@@ -7,8 +7,10 @@ a nested pool. Tasks receive the full ``X`` and the fold's row indices, not a
 copy of the fold: joblib memory-maps large arrays once for all tasks.
 """
 
+import os
 import sys
 import time
+from contextlib import nullcontext
 
 import numpy as np
 from joblib import cpu_count, effective_n_jobs, parallel_config
@@ -105,8 +107,20 @@ def _fit_task(estimator, X, y, train, test, method, n_classes, fit_params, where
                 estimator, _safe_indexing(X, test), method, n_classes
             )
     except Exception as exc:
-        raise _task_error(exc, where) from exc
+        # joblib replaces the cause of an exception that crosses workers:
+        # carry the original to the caller, which raises it with the context.
+        raise _TaskFailure(exc, where) from exc
+
     return estimator, output, seconds
+
+
+class _TaskFailure(Exception):
+    """The exception of a task and where it happened, across workers."""
+
+    def __init__(self, error, where):
+        super().__init__(error, where)
+        self.error = error
+        self.where = where
 
 
 def _task_error(exc, where):
@@ -182,23 +196,35 @@ def run_plan(
 
     fit_task = check_memory(memory).cache(_fit_task)
     inner_threads = _inner_threads(n_jobs)
+    caller = os.getpid()
     jobs = (
-        delayed(_run_task)(index, fit_task, inner_threads, *arguments(task))
+        delayed(_run_task)(index, fit_task, inner_threads, caller, *arguments(task))
         for index, task in enumerate(tasks)
     )
-    if not verbose:
-        return [result for _, result in Parallel(n_jobs=n_jobs)(jobs)]
-    # Report each task as it completes (completion order), then restore the
-    # order of the tasks.
-    results = [None] * len(tasks)
-    progress = _Progress(len(tasks), n_folds)
-    for index, result in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        jobs
-    ):
-        results[index] = result
-        progress.update(tasks[index], result[2])
-    progress.close()
-    return results
+    # Threads of this process share its BLAS/OpenMP pools: limit them once
+    # here; worker processes limit their own in _run_task.
+    budget = (
+        nullcontext()
+        if inner_threads is None
+        else threadpool_limits(limits=inner_threads)
+    )
+    try:
+        with budget:
+            if not verbose:
+                return [result for _, result in Parallel(n_jobs=n_jobs)(jobs)]
+            # Report each task as it completes (completion order), then restore
+            # the order of the tasks.
+            results = [None] * len(tasks)
+            progress = _Progress(len(tasks), n_folds)
+            for index, result in Parallel(
+                n_jobs=n_jobs, return_as="generator_unordered"
+            )(jobs):
+                results[index] = result
+                progress.update(tasks[index], result[2])
+            progress.close()
+            return results
+    except _TaskFailure as failure:
+        raise _task_error(failure.error, failure.where) from failure.error
 
 
 def _inner_threads(n_jobs):
@@ -212,7 +238,7 @@ def _inner_threads(n_jobs):
     return max(1, cpu_count() // n_workers)
 
 
-def _run_task(index, function, inner_threads, *args):
+def _run_task(index, function, inner_threads, caller, *args):
     """Run one task under its thread budget; return it with its index.
 
     The budget limits the BLAS and OpenMP pools (threadpoolctl) and the
@@ -222,9 +248,9 @@ def _run_task(index, function, inner_threads, *args):
     """
     if inner_threads is None:
         return index, function(*args)
-    with threadpool_limits(limits=inner_threads), parallel_config(
-        n_jobs=inner_threads
-    ):
+    # In a thread of the caller, the caller already limits the shared pools.
+    pools = nullcontext() if os.getpid() == caller else threadpool_limits(inner_threads)
+    with pools, parallel_config(n_jobs=inner_threads):
         return index, function(*args)
 
 

@@ -770,6 +770,10 @@ def select_fusion(candidates, outputs, y, sample_weight, score, classifier):
         for train, test in folds:
             if classifier and len(np.unique(y[train])) < len(np.unique(y)):
                 continue  # a class missing from the training part: not comparable
+            if sample_weight is not None and not (
+                sample_weight[train].sum() > 0 and sample_weight[test].sum() > 0
+            ):
+                continue  # no weighted row to learn or score the candidate on
             sw_train = None if sample_weight is None else sample_weight[train]
             sw_test = None if sample_weight is None else sample_weight[test]
             fitted = clone_strategy(strategy).fit(

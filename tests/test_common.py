@@ -19,7 +19,11 @@ from skmg.granularity import (
 def _classifier_branches():
     return [
         ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
-        ("linear", make_pipeline(StandardScaler(), LogisticRegression())),
+        # with_mean=False: sparse input works, as the estimator checks ask
+        (
+            "linear",
+            make_pipeline(StandardScaler(with_mean=False), LogisticRegression()),
+        ),
     ]
 
 
@@ -70,8 +74,18 @@ INSTANCES += [
 ] + [
     MultiGranularityRegressor(
         [
-            ("sgd", make_pipeline(StandardScaler(), SGDRegressor(random_state=0))),
-            ("sgd2", make_pipeline(StandardScaler(), SGDRegressor(random_state=1))),
+            (
+                "sgd",
+                make_pipeline(
+                    StandardScaler(with_mean=False), SGDRegressor(random_state=0)
+                ),
+            ),
+            (
+                "sgd2",
+                make_pipeline(
+                    StandardScaler(with_mean=False), SGDRegressor(random_state=1)
+                ),
+            ),
         ],
         fusion=fusion,
         cv=3,
@@ -108,7 +122,10 @@ _SGD_REASON = (
 # is cross-fitted.
 EXPECTED_FAILED_CHECKS = {
     **{
-        repr(est): {"check_sample_weight_equivalence_on_dense_data": _SGD_REASON}
+        repr(est): {
+            "check_sample_weight_equivalence_on_dense_data": _SGD_REASON,
+            "check_sample_weight_equivalence_on_sparse_data": _SGD_REASON,
+        }
         for est in INSTANCES
         if "SGDRegressor" in repr(est)
     },

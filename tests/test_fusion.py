@@ -381,7 +381,7 @@ def test_frozen_branch_warns_naming_it():
         model.fit(X_SMALL, Y_SMALL)
     assert model.named_estimators_["frozen"].estimator is tree
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error", UserWarning)
         MultiGranularityClassifier([("nb", GaussianNB())], cv=3).fit(X_SMALL, Y_SMALL)
 
 

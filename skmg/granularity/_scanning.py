@@ -344,6 +344,12 @@ class _BaseScanning(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         self._check_output_method(self.estimator)
         cv = check_cv(self.cv, y, classifier=is_classifier(self))
         splits = list(cv.split(X, y))
+        for k, (train, _) in enumerate(splits):
+            if len(train) == 0:
+                raise ValueError(
+                    f"cv gave an empty training set in fold {k + 1}; every fold "
+                    "needs training rows."
+                )
         n_tests = np.bincount(
             np.concatenate([test for _, test in splits]), minlength=X.shape[0]
         )
