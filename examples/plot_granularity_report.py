@@ -35,32 +35,26 @@ print(f"train: {X_train.shape}, test: {X_test.shape}")
 #   logistic regression;
 # - ``binned_5``: the 5-step means cut into 4 levels and one-hot encoded, a
 #   symbolic view of the shape, with a logistic regression.
+#
+# The pooled views are :class:`~skmg.granularity.Pooling`: ``Pooling(size=5)``
+# replaces every window of 5 consecutive steps by its mean, the windows side by
+# side (``stride`` defaults to ``size``).
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, KBinsDiscretizer
+from sklearn.preprocessing import KBinsDiscretizer
 
 from skmg import MultiGranularityClassifier
-
-
-def pool(X, width):
-    """The mean of each window of ``width`` consecutive time steps."""
-    n_steps = X.shape[1] // width * width
-    return X[:, :n_steps].reshape(X.shape[0], -1, width).mean(axis=2)
-
-
-def pooling(width):
-    return FunctionTransformer(pool, kw_args={"width": width})
-
+from skmg.granularity import Pooling
 
 granularities = [
     ("raw", KNeighborsClassifier(n_neighbors=3)),
-    ("pooled_5", make_pipeline(pooling(5), KNeighborsClassifier(n_neighbors=3))),
-    ("pooled_15", make_pipeline(pooling(15), LogisticRegression(max_iter=1000))),
+    ("pooled_5", make_pipeline(Pooling(size=5), KNeighborsClassifier(n_neighbors=3))),
+    ("pooled_15", make_pipeline(Pooling(size=15), LogisticRegression(max_iter=1000))),
     (
         "binned_5",
         make_pipeline(
-            pooling(5),
+            Pooling(size=5),
             KBinsDiscretizer(n_bins=4, strategy="uniform"),
             LogisticRegression(max_iter=1000),
         ),
