@@ -1,0 +1,158 @@
+"""The fit plan on a dask cluster: the same model as with the local backend.
+
+A ``LocalCluster`` of two single-threaded worker processes, on the loopback
+interface only, runs the plan under ``joblib.parallel_config(backend="dask")``;
+the fitted model must predict exactly as the one fitted with loky.
+"""
+
+import joblib
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.datasets import make_classification, make_regression
+from sklearn.ensemble import ExtraTreesClassifier, HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.tree import DecisionTreeRegressor
+
+from skmg import (
+    IntervalFeatures,
+    MultiGranularityClassifier,
+    MultiGranularityRegressor,
+    Pooling,
+)
+
+distributed = pytest.importorskip("distributed")
+
+N_JOBS = 2
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A two-worker cluster on 127.0.0.1, closed after the module's tests."""
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+def _classification():
+    return make_classification(
+        n_samples=150, n_features=16, n_informative=6, n_classes=3, random_state=0
+    )
+
+
+def _regression():
+    return make_regression(n_samples=150, n_features=16, noise=10.0, random_state=0)
+
+
+def _classifier(**params):
+    return MultiGranularityClassifier(
+        [
+            (
+                "raw",
+                HistGradientBoostingClassifier(
+                    max_iter=15, early_stopping=False, random_state=0
+                ),
+            ),
+            ("pooled", make_pipeline(Pooling(2), LogisticRegression(max_iter=500))),
+            (
+                "interval",
+                make_pipeline(
+                    IntervalFeatures(4),
+                    ExtraTreesClassifier(n_estimators=20, random_state=0),
+                ),
+            ),
+        ],
+        cv=3,
+        n_jobs=N_JOBS,
+        **params,
+    )
+
+
+def _regressor():
+    return MultiGranularityRegressor(
+        [
+            ("raw", DecisionTreeRegressor(max_depth=4, random_state=0)),
+            ("pooled", make_pipeline(Pooling(2), Ridge())),
+            ("interval", make_pipeline(IntervalFeatures(4), KNeighborsRegressor())),
+        ],
+        cv=3,
+        n_jobs=N_JOBS,
+    )
+
+
+CASES = {
+    "classifier": (_classifier, _classification),
+    "classifier-average": (lambda: _classifier(fusion="average"), _classification),
+    "regressor": (_regressor, _regression),
+}
+
+
+def _fit(make_model, X, y, backend):
+    with joblib.parallel_config(backend=backend):
+        return make_model().fit(X, y)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_dask_backend_gives_the_local_model(dask_client, case):
+    """Under the dask backend the plan runs on the cluster's workers, and the
+    model predicts exactly as the one fitted with loky."""
+    make_model, make_data = CASES[case]
+    X, y = make_data()
+    local = _fit(make_model, X, y, "loky")
+    with distributed.get_task_stream(dask_client) as stream:
+        remote = _fit(make_model, X, y, "dask")
+    assert len(stream.data) > 0  # the fits ran on the cluster
+
+    assert_array_equal(remote.oof_predictions_, local.oof_predictions_)
+    assert_array_equal(remote.predict(X), local.predict(X))
+    if hasattr(local, "predict_proba"):
+        assert_array_equal(remote.predict_proba(X), local.predict_proba(X))
+
+
+def _alignment_probe():
+    """A classifier that records whether its training arrays were aligned.
+
+    Defined in a function so that it is pickled by value for the workers.
+    """
+
+    class AlignmentProbe(ClassifierMixin, BaseEstimator):
+        def fit(self, X, y):
+            self.aligned_ = bool(X.flags.aligned and y.flags.aligned)
+            self.classes_ = np.unique(y)
+            return self
+
+        def predict_proba(self, X):
+            n_classes = len(self.classes_)
+            return np.full((len(X), n_classes), 1.0 / n_classes)
+
+    return AlignmentProbe()
+
+
+@pytest.mark.xfail(
+    reason="distributed hands the workers arrays that are not aligned "
+    "(X.flags.aligned is False), and the refit passes the full X as it is; "
+    "NumPy then takes its unaligned (non-SIMD) paths, so a branch that reduces "
+    "the raw X (e.g. LogisticRegression) can differ from the loky fit in the "
+    "last bit",
+    strict=False,
+)
+def test_dask_branches_see_aligned_arrays(dask_client):
+    """Every branch, the refit included, trains on aligned arrays."""
+    X, y = _classification()
+    model = MultiGranularityClassifier(
+        [("probe", _alignment_probe())], fusion="average", cv=3, n_jobs=N_JOBS
+    )
+    with joblib.parallel_config(backend="dask"):
+        model.fit(X, y)
+    assert model.named_estimators_["probe"].aligned_
