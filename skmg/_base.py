@@ -803,6 +803,7 @@ class _Level:
             memory=owner.memory,
             n_jobs=owner.n_jobs,
             verbose=owner.verbose,
+            keep_fold_models=not owner.refit,
         )
         fold_models = [[] for _ in names]
         fold_outputs = [[] for _ in names]

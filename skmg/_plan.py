@@ -86,10 +86,14 @@ def branch_output(estimator, X, method, n_classes):
     return output.reshape(-1, 1) if output.ndim == 1 else output
 
 
-def _fit_task(estimator, X, y, train, test, method, n_classes, fit_params, where):
+def _fit_task(
+    estimator, X, y, train, test, method, n_classes, fit_params, where, keep=True
+):
     """Fit ``estimator`` on rows ``train``; predict rows ``test`` if given.
 
-    Runs in a worker. Returns ``(fitted_estimator, output, seconds)``.
+    Runs in a worker. Returns ``(fitted_estimator, output, seconds)``; the
+    fitted estimator is None unless ``keep`` (fold models that prediction
+    will not use are neither sent back from the worker nor cached).
     """
     start = time.perf_counter()
     try:
@@ -111,7 +115,7 @@ def _fit_task(estimator, X, y, train, test, method, n_classes, fit_params, where
         # carry the original to the caller, which raises it with the context.
         raise _TaskFailure(exc, where) from exc
 
-    return estimator, output, seconds
+    return (estimator if keep else None), output, seconds
 
 
 class _TaskFailure(Exception):
@@ -148,6 +152,7 @@ def run_plan(
     memory=None,
     n_jobs=None,
     verbose=0,
+    keep_fold_models=True,
 ):
     """Run every task of the plan in one ``Parallel`` call.
 
@@ -169,6 +174,9 @@ def run_plan(
         branch's parameters, the data and the fold.
     n_jobs : int or None
         Passed to ``Parallel``.
+    keep_fold_models : bool
+        Whether the fold tasks return their fitted models (needed when the
+        fold models predict, ``refit=False``).
     verbose : int
         If non-zero, report every task on stderr as it completes.
 
@@ -192,6 +200,7 @@ def run_plan(
             n_classes,
             fit_params[task.branch],
             where,
+            task.fold is None or keep_fold_models,
         )
 
     fit_task = check_memory(memory).cache(_fit_task)
