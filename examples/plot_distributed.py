@@ -147,7 +147,8 @@ cluster.close()
 # What ``n_jobs`` means there: the dask backend sends every task of the plan
 # to the scheduler, which runs as many at once as the cluster has worker
 # threads, so ``n_jobs`` does not cap it; ``n_jobs=-1`` says so plainly.
-# (Under the local backends, ``n_jobs`` is the number of worker processes.)
+# (Under the local backends, ``n_jobs`` is the number of local workers:
+# processes with loky, threads with the threading backend.)
 # A plan has ``n_branches x (n_folds + 1)`` tasks, which bounds how many
 # worker threads one fit can use. Inside a task, a branch's own
 # multithreading (BLAS, OpenMP) is what each worker allows; dask workers

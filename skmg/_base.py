@@ -786,11 +786,11 @@ class _Level:
         X = self.X if X is None else X
         y = self.y if y is None else y
         n_samples = len(self.y)
-        tasks = [
-            Task(b, name, fold)
-            for b, name in enumerate(names)
-            for fold in [*range(len(self.folds)), *([None] if owner.refit else [])]
-        ]
+        # The refits (the longest fits) first, then fold by fold: workers
+        # start on the long tasks, and two fits of one (heavy) branch rarely
+        # run at once, which bounds peak memory.
+        folds = [*([None] if owner.refit else []), *range(len(self.folds))]
+        tasks = [Task(b, name, fold) for fold in folds for b, name in enumerate(names)]
         results = run_plan(
             tasks,
             estimators,

@@ -96,6 +96,11 @@ def _fit_task(
     will not use are neither sent back from the worker nor cached).
     """
     start = time.perf_counter()
+    # Some schedulers (dask's distributed) hand workers unaligned arrays, on
+    # which NumPy takes other (non-SIMD) code paths: results could then differ
+    # from a local fit in the last bit. An aligned copy only when needed.
+    X, y = _aligned(X), _aligned(y)
+    fit_params = {key: _aligned(value) for key, value in fit_params.items()}
     try:
         if train is None:
             X_fit, y_fit, params = X, y, fit_params
@@ -116,6 +121,13 @@ def _fit_task(
         raise _TaskFailure(exc, where) from exc
 
     return (estimator if keep else None), output, seconds
+
+
+def _aligned(value):
+    """``value``, or an aligned copy of it if it is an unaligned ndarray."""
+    if isinstance(value, np.ndarray) and not value.flags.aligned:
+        return np.require(value, requirements="A")
+    return value
 
 
 class _TaskFailure(Exception):
@@ -217,16 +229,20 @@ def run_plan(
         if inner_threads is None
         else threadpool_limits(limits=inner_threads)
     )
+    # Every task is a model fit, long enough to be worth its own dispatch:
+    # joblib's automatic batching would queue a slow fit behind cheap ones.
     try:
         with budget:
             if not verbose:
-                return [result for _, result in Parallel(n_jobs=n_jobs)(jobs)]
+                return [
+                    result for _, result in Parallel(n_jobs=n_jobs, batch_size=1)(jobs)
+                ]
             # Report each task as it completes (completion order), then restore
             # the order of the tasks.
             results = [None] * len(tasks)
             progress = _Progress(len(tasks), n_folds)
             for index, result in Parallel(
-                n_jobs=n_jobs, return_as="generator_unordered"
+                n_jobs=n_jobs, batch_size=1, return_as="generator_unordered"
             )(jobs):
                 results[index] = result
                 progress.update(tasks[index], result[2])
@@ -251,15 +267,17 @@ def _run_task(index, function, inner_threads, caller, *args):
     """Run one task under its thread budget; return it with its index.
 
     The budget limits the BLAS and OpenMP pools (threadpoolctl) and the
-    default ``n_jobs`` of joblib calls inside the branch (estimators with
-    ``n_jobs=None``), so ``n_jobs`` workers times their inner threads stay at
-    the core count.
+    joblib calls inside the branch (estimators with ``n_jobs=None``), so
+    ``n_jobs`` workers times their inner threads stay at the core count.
+    Those inner calls run as threads of the task: a distributed backend would
+    otherwise make itself their backend and scatter a branch's own work
+    (the trees of a forest) over the cluster as tasks of their own.
     """
     if inner_threads is None:
         return index, function(*args)
     # In a thread of the caller, the caller already limits the shared pools.
     pools = nullcontext() if os.getpid() == caller else threadpool_limits(inner_threads)
-    with pools, parallel_config(n_jobs=inner_threads):
+    with pools, parallel_config(backend="threading", n_jobs=inner_threads):
         return index, function(*args)
 
 

@@ -120,6 +120,23 @@ def test_dask_backend_gives_the_local_model(dask_client, case):
         assert_array_equal(remote.predict_proba(X), local.predict_proba(X))
 
 
+def test_dask_plan_is_flat(dask_client):
+    """A branch's own joblib calls stay inside its task: the cluster runs at
+    most one task per fit of the plan (3 folds + the refit)."""
+    X, y = _classification()
+    model = MultiGranularityClassifier(
+        [("trees", ExtraTreesClassifier(n_estimators=20, random_state=0))],
+        cv=3,
+        n_jobs=N_JOBS,
+    )
+    with (
+        joblib.parallel_config(backend="dask"),
+        distributed.get_task_stream(dask_client) as stream,
+    ):
+        model.fit(X, y)
+    assert 0 < len(stream.data) <= 4
+
+
 def _alignment_probe():
     """A classifier that records whether its training arrays were aligned.
 
@@ -139,14 +156,6 @@ def _alignment_probe():
     return AlignmentProbe()
 
 
-@pytest.mark.xfail(
-    reason="distributed hands the workers arrays that are not aligned "
-    "(X.flags.aligned is False), and the refit passes the full X as it is; "
-    "NumPy then takes its unaligned (non-SIMD) paths, so a branch that reduces "
-    "the raw X (e.g. LogisticRegression) can differ from the loky fit in the "
-    "last bit",
-    strict=False,
-)
 def test_dask_branches_see_aligned_arrays(dask_client):
     """Every branch, the refit included, trains on aligned arrays."""
     X, y = _classification()

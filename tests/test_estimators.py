@@ -563,7 +563,8 @@ def test_nan_when_a_branch_cannot_take_it():
     branch accepts NaN the tags say so and the fit works."""
     X = X_SMALL.copy()
     X[::7, 0] = np.nan
-    with pytest.raises(ValueError, match="branch 'linear' failed in fold 1/3.*NaN"):
+    failed = "branch 'linear' failed in the refit on all rows.*NaN"
+    with pytest.raises(ValueError, match=failed):
         MultiGranularityClassifier(
             [
                 ("hgb", HistGradientBoostingClassifier(max_iter=10)),
@@ -588,14 +589,19 @@ def test_failing_branch_names_branch_and_fold():
     model = MultiGranularityClassifier(
         [("ok", GaussianNB()), ("broken", _FailingClassifier(limit=10_000))], cv=3
     ).set_params(broken=_FailingClassifier(limit=0))
+    # The refits run first; without them the first task is the first fold.
+    with pytest.raises(
+        ArithmeticError, match="branch 'broken' failed in the refit on all rows"
+    ):
+        model.fit(X_SMALL, Y_SMALL)
     with pytest.raises(
         ArithmeticError, match="branch 'broken' failed in fold 1/3"
     ) as info:
-        model.fit(X_SMALL, Y_SMALL)
+        model.set_params(refit=False).fit(X_SMALL, Y_SMALL)
     assert "the branch broke" in str(info.value)
     assert isinstance(info.value.__cause__, ArithmeticError)
     # fails only on all rows: the refit is named
-    model.set_params(broken=_FailingClassifier(limit=100))
+    model.set_params(refit=True, broken=_FailingClassifier(limit=100))
     with pytest.raises(ArithmeticError, match=re.escape("the refit on all rows")):
         model.fit(X_SMALL, Y_SMALL)
 

@@ -320,7 +320,7 @@ def _rows(case, estimators, error, message, marks=()):
 
 
 def _pooled_failed(message):
-    return rf"branch 'pooled' failed in fold 1/3: {message}"
+    return rf"branch 'pooled' failed in the refit on all rows: {message}"
 
 
 # (case, estimators, error type or None, message regex or None)
@@ -333,13 +333,13 @@ HOSTILE = [
         "inf",
         WINDOWED_META,
         ValueError,
-        r"branch 'tree' failed in fold 1/3: Input X contains infinity",
+        r"branch 'tree' failed in the refit on all rows: Input X contains infinity",
     ),
     *_rows(
         "inf",
         TREES,
         ValueError,
-        r"branch 'deep' failed in fold 1/3: Input X contains infinity",
+        r"branch 'deep' failed in the refit on all rows: Input X contains infinity",
     ),
     *_rows("inf", VIEWS + SCANNING, ValueError, "Input X contains infinity"),
     *_rows("nan-at-predict", WINDOWED_META + VIEWS, ValueError, "Input X contains NaN"),
@@ -421,13 +421,15 @@ HOSTILE = [
         "string-column",
         WINDOWED_META,
         ValueError,
-        "branch 'tree' failed in fold 1/3: could not convert string to float: 'red'",
+        "branch 'tree' failed in the refit on all rows: "
+        "could not convert string to float: 'red'",
     ),
     *_rows(
         "string-column",
         TREES,
         ValueError,
-        "branch 'deep' failed in fold 1/3: could not convert string to float: 'red'",
+        "branch 'deep' failed in the refit on all rows: "
+        "could not convert string to float: 'red'",
     ),
     *_rows(
         "string-column",
@@ -642,7 +644,9 @@ def _broken_model(n_jobs):
     )
 
 
-BROKEN = r"branch 'broken' failed in fold [123]/3: the branch broke"
+BROKEN = (
+    r"branch 'broken' failed in (fold [123]/3|the refit on all rows): the branch broke"
+)
 BACKENDS = [("loky", 1), ("loky", 2), ("threading", 2)]
 
 
