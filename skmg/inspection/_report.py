@@ -10,9 +10,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .. import fusion as _fusion
-from .._base import _BaseMultiGranularity
+from .._base import _BaseMultiGranularity, _level_outputs
 from .._estimators import _labels_from_output
-from .._plan import aggregate, branch_output
 
 FUSED = "fused"
 
@@ -75,14 +74,9 @@ class _ClassifierBranch(ClassifierMixin, _Branch):
         return self.classes
 
     def _output(self, X, method):
-        """The branch output for ``X``, columns aligned with ``classes_``."""
-        n_classes = len(self.classes)
-        outputs = [branch_output(m, X, method, n_classes) for m in self._models()]
-        if len(outputs) == 1:
-            return outputs[0]
-        n_samples = outputs[0].shape[0]
-        rows = [np.arange(n_samples)] * len(outputs)
-        return aggregate(outputs, rows, n_samples, method, n_classes)[0]
+        """The branch output for ``X``, columns aligned with ``classes_``: the
+        output the fusion stage receives (fold models averaged)."""
+        return _level_outputs([self.models], X, [method], len(self.classes))[0]
 
     def predict(self, X):
         if self.refit:
