@@ -42,20 +42,28 @@ Usage::
 """
 
 import argparse
-import datetime
 import gc
-import json
-import os
-import platform
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import joblib
 import numpy as np
-import scipy
 import sklearn
+from _common import (
+    RESULTS,
+    add_out_argument,
+    command_line,
+    cpu_busy,
+    cpu_model,
+    cpu_shares,
+    log,
+    machine_info,
+    package_versions,
+    tree_cpu,
+    utc_timestamp,
+    wait_for_quiet,
+    write_results,
+)
 from sklearn.datasets import load_digits, make_classification
 from sklearn.ensemble import (
     ExtraTreesClassifier,
@@ -66,7 +74,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import skmg
 from skmg import MultiGranularityClassifier
 
 try:
@@ -74,7 +81,6 @@ try:
 except ImportError:  # no load measurement: every round counts
     psutil = None
 
-HERE = Path(__file__).resolve().parent
 CV = 5
 N_JOBS = -1
 PEER = "StackingClassifier"
@@ -167,42 +173,6 @@ def load_dataset(name, n_synthetic):
 # -- measuring ---------------------------------------------------------------
 
 
-def _cpu_busy():
-    """CPU seconds all processors have been busy since boot."""
-    t = psutil.cpu_times()
-    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
-
-
-def _own_cpu():
-    """CPU seconds of this process, its live children and its reaped ones."""
-    me = psutil.Process()
-    seconds = {}
-    for proc in [me, *me.children(recursive=True)]:
-        try:
-            t = proc.cpu_times()
-        except psutil.Error:  # a worker that ended meanwhile
-            continue
-        seconds[proc.pid] = t.user + t.system
-    t = me.cpu_times()
-    seconds["reaped"] = t.children_user + t.children_system
-    return seconds
-
-
-def wait_for_quiet(max_foreign, max_wait):
-    """Wait until other processes take at most ``max_foreign`` of the CPUs.
-
-    Returns the seconds waited. This process and its workers are idle here,
-    so the whole CPU load is the others'.
-    """
-    if psutil is None:
-        return 0.0
-    start = time.perf_counter()
-    while time.perf_counter() - start < max_wait:
-        if psutil.cpu_percent(interval=0.5) <= 100 * max_foreign:
-            break
-    return time.perf_counter() - start
-
-
 def timed_fit(factory, X, y):
     """Fit a fresh estimator.
 
@@ -214,21 +184,19 @@ def timed_fit(factory, X, y):
     estimator = factory()
     gc.collect()
     if psutil is not None:
-        own0, busy0 = _own_cpu(), _cpu_busy()
+        own0, busy0 = tree_cpu(), cpu_busy()
     start = time.perf_counter()
     estimator.fit(X, y)
     seconds = time.perf_counter() - start
     run = {"seconds": seconds, "own_cpu": None, "foreign_cpu": None}
     if psutil is not None:
-        busy = _cpu_busy() - busy0
-        own1 = _own_cpu()
+        busy = cpu_busy() - busy0
+        own1 = tree_cpu()
         own = sum(v - own0.get(k, 0.0) for k, v in own1.items())
         # A worker that ended meanwhile is now in "reaped" with its whole
         # lifetime: take off what it had used before the fit.
         own -= sum(v for k, v in own0.items() if k not in own1)
-        capacity = seconds * psutil.cpu_count()
-        run["own_cpu"] = own / capacity
-        run["foreign_cpu"] = max(0.0, busy - own) / capacity
+        run["own_cpu"], run["foreign_cpu"] = cpu_shares(seconds, own, busy)
     return estimator, run
 
 
@@ -377,49 +345,6 @@ def markdown_table(rows):
     return "\n".join(lines)
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or None
-
-
-def machine_info():
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
-    return {
-        "cpu_count": os.cpu_count(),
-        "usable_cpus": usable,
-        "joblib_cpu_count": joblib.cpu_count(),
-        "cpu_model": cpu_model(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "versions": {
-            "skmg": skmg.__version__,
-            "scikit-learn": sklearn.__version__,
-            "joblib": joblib.__version__,
-            "numpy": np.__version__,
-            "scipy": scipy.__version__,
-            "psutil": None if psutil is None else psutil.__version__,
-        },
-    }
-
-
-def command_line():
-    script = Path(sys.argv[0]).resolve()
-    try:
-        script = script.relative_to(HERE.parent)
-    except ValueError:
-        script = Path(sys.argv[0])
-    return " ".join(["python", str(script), *sys.argv[1:]])
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description="Fit time of skmg against StackingClassifier."
@@ -444,20 +369,14 @@ def parse_args(argv=None):
         help="share of all CPUs other processes may take during a counted "
         f"round (default {MAX_FOREIGN}); 1 counts every round",
     )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="directory for bench_fit.json and bench_fit.md "
-        "(default: benchmarks/results for a full run)",
-    )
+    add_out_argument(parser, "bench_fit.json and bench_fit.md")
     args = parser.parse_args(argv)
     if args.repeats is None:
         args.repeats = REPEATS_QUICK if args.quick else REPEATS
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     if args.out is None and not args.quick:
-        args.out = HERE / "results"
+        args.out = RESULTS
     return args
 
 
@@ -465,10 +384,11 @@ def main(argv=None):
     args = parse_args(argv)
     n_synthetic = SYNTHETIC_ROWS_QUICK if args.quick else SYNTHETIC_ROWS
 
-    def log(message):
-        print(message, flush=True)
-
-    info = machine_info()
+    info = machine_info(
+        package_versions("skmg", "scikit-learn", "joblib", "numpy", "scipy", "psutil"),
+        joblib_cpu_count=joblib.cpu_count(),
+        cpu_model=cpu_model(),
+    )
     log(
         f"{info['usable_cpus']} usable CPUs, n_jobs={N_JOBS}, cv={CV}, "
         f"{args.repeats} rounds after one warm-up; scikit-learn "
@@ -496,11 +416,10 @@ def main(argv=None):
 
     if args.out is None:
         return
-    args.out.mkdir(parents=True, exist_ok=True)
     counted = "; ".join(f"{d['dataset']}: {d['medians_over']}" for d in details)
     record = {
         "benchmark": "fit time, skmg vs StackingClassifier",
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "date": utc_timestamp(),
         "command": command_line(),
         "machine": info,
         "settings": {
@@ -527,15 +446,16 @@ def main(argv=None):
         "rounds": details,
         "total_seconds": total,
     }
-    (args.out / "bench_fit.json").write_text(json.dumps(record, indent=2) + "\n")
     caption = (
         "\nMedian fit time of interleaved rounds after one warm-up "
         f"({counted}); cv={CV}, n_jobs={N_JOBS} on "
         f"{info['usable_cpus']} CPUs; scikit-learn {sklearn.__version__}, "
         f"joblib {joblib.__version__}. Ratio = skmg / StackingClassifier.\n"
     )
-    (args.out / "bench_fit.md").write_text(table + "\n" + caption)
-    log(f"wrote {args.out / 'bench_fit.json'} and {args.out / 'bench_fit.md'}")
+    json_path, md_path = write_results(
+        args.out, "bench_fit", record, table + "\n" + caption
+    )
+    log(f"wrote {json_path} and {md_path}")
 
 
 if __name__ == "__main__":

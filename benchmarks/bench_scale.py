@@ -44,7 +44,7 @@ descendants (loky workers and their resource tracker, dask nannies and
 workers), keeping the largest sum: **peak memory is the peak RSS of the whole
 process tree**, the interpreters of the workers included. A page that several
 processes map (a shared library, a memory-mapped array) counts once per
-process, as RSS does. The tables also give the RSS of the tree just before
+process, as RSS does. The memory table also gives the RSS of the tree just before
 the fit. Fit time is the wall-clock time of ``fit``.
 
 Contenders run interleaved, in a rotating order (A B, B A, ...), and the
@@ -69,23 +69,34 @@ Usage::
 """
 
 import argparse
-import datetime
 import gc
 import json
-import os
-import platform
-import signal
 import statistics
-import subprocess
 import sys
-import threading
 import time
-from pathlib import Path
 
 import joblib
-import numpy as np
-import psutil
+import psutil  # noqa: F401 (required: the load and memory are measured with it)
 import sklearn
+from _common import (
+    RESULTS,
+    TreeMemory,
+    add_out_argument,
+    command_line,
+    cpu_busy,
+    cpu_shares,
+    fmt_num,
+    log,
+    machine_info,
+    memory_gb,
+    package_versions,
+    print_child_result,
+    run_child_script,
+    tree_cpu,
+    tree_memory,
+    utc_timestamp,
+    write_results,
+)
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.ensemble import (
@@ -99,10 +110,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-import skmg
 from skmg import IntervalFeatures, MultiGranularityClassifier, Pooling
 
-HERE = Path(__file__).resolve().parent
 CV = 3
 N_JOBS = -1
 N_FEATURES = 20
@@ -128,15 +137,14 @@ FULL = {
     "rounds": {1_000: 3, 10_000: 3, 20_000: 2, 50_000: 1, 200_000: 1},
 }
 QUICK = {
-    "rows": [1_000, 10_000, 30_000],
+    "rows": [1_000, 20_000],
     "branch_rows": 5_000,
     "n_branches": [1, 4, 8],
     "predict_rows": 5_000,
     "predict_repeats": 200,
-    "rounds": {1_000: 1, 5_000: 1, 10_000: 1, 30_000: 1},
+    "rounds": {1_000: 1, 5_000: 1, 20_000: 1},
 }
 POLL_SECONDS = 0.010  # RSS polling interval
-CHILDREN_SECONDS = 0.25  # how often the list of descendant processes is renewed
 MAX_FOREIGN = 0.10  # share of all CPUs other processes may take before a fit
 QUIET_WAIT = 5.0  # longest wait, in seconds, for that
 CHILD_TIMEOUT = 900  # seconds; a child that takes longer is killed
@@ -218,73 +226,9 @@ def load_data(n_rows):
 # -- measuring (in the child) ------------------------------------------------
 
 
-def _cpu_busy():
-    """CPU seconds all processors have been busy since boot."""
-    t = psutil.cpu_times()
-    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
-
-
 def _tree_cpu():
     """CPU seconds of this process and its descendants (live and reaped)."""
-    me = psutil.Process()
-    total = 0.0
-    for proc in [me, *me.children(recursive=True)]:
-        try:
-            t = proc.cpu_times()
-        except psutil.Error:
-            continue
-        total += t.user + t.system
-    t = me.cpu_times()
-    return total + t.children_user + t.children_system
-
-
-class TreeMemory(threading.Thread):
-    """Poll the RSS of this process and its descendants; keep the peak sum."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self._stop_event = threading.Event()
-        self.peak = 0
-        self.peak_parent = 0  # this process's share at the peak
-        self.samples = 0
-
-    @staticmethod
-    def measure(processes):
-        parent, others = 0, 0
-        for i, proc in enumerate(processes):
-            try:
-                rss = proc.memory_info().rss
-            except psutil.Error:  # a process that ended meanwhile
-                continue
-            if i == 0:
-                parent = rss
-            else:
-                others += rss
-        return parent, others
-
-    def run(self):
-        me = psutil.Process()
-        processes, renewed = [me], -1.0
-        while not self._stop_event.is_set():
-            now = time.perf_counter()
-            if now - renewed > CHILDREN_SECONDS:
-                processes = [me, *me.children(recursive=True)]
-                renewed = now
-            parent, others = self.measure(processes)
-            if parent + others > self.peak:
-                self.peak, self.peak_parent = parent + others, parent
-            self.samples += 1
-            self._stop_event.wait(POLL_SECONDS)
-
-    def stop(self):
-        self._stop_event.set()
-        self.join()
-        return self.peak
-
-
-def _tree_rss():
-    me = psutil.Process()
-    return sum(TreeMemory.measure([me, *me.children(recursive=True)]))
+    return sum(tree_cpu().values())
 
 
 def _start_backend(backend, stack):
@@ -319,24 +263,24 @@ def child_fit(spec):
             clone(estimator).fit(X[:WARMUP_ROWS], y[:WARMUP_ROWS])
             gc.collect()
             time.sleep(0.2)
-            baseline = _tree_rss()
-            memory = TreeMemory()
-            cpu0, busy0 = _tree_cpu(), _cpu_busy()
+            baseline = tree_memory().rss
+            memory = TreeMemory(POLL_SECONDS)
+            cpu0, busy0 = _tree_cpu(), cpu_busy()
             memory.start()
             start = time.perf_counter()
             estimator.fit(X, y)
             seconds = time.perf_counter() - start
             peak = memory.stop()
-            own, busy = _tree_cpu() - cpu0, _cpu_busy() - busy0
-    capacity = seconds * psutil.cpu_count()
+            own, busy = _tree_cpu() - cpu0, cpu_busy() - busy0
+    own_cpu, foreign_cpu = cpu_shares(seconds, own, busy)
     return {
         "fit_s": seconds,
         "peak_rss_mb": peak / 1e6,
         "peak_parent_rss_mb": memory.peak_parent / 1e6,
         "baseline_rss_mb": baseline / 1e6,
         "memory_samples": memory.samples,
-        "own_cpu": own / capacity,
-        "foreign_cpu": max(0.0, busy - own) / capacity,
+        "own_cpu": own_cpu,
+        "foreign_cpu": foreign_cpu,
     }
 
 
@@ -363,7 +307,7 @@ def child_predict(spec):
     keys = list(callers)
     wall = {key: [] for key in keys}
     cpu = {key: [] for key in keys}
-    busy0 = _cpu_busy()
+    busy0 = cpu_busy()
     start = time.perf_counter()
     with threadpool_limits(limits=1):
         for _ in range(5):  # warm-up
@@ -377,51 +321,29 @@ def child_predict(spec):
                 cpu[key].append(cpu_seconds)
     elapsed = time.perf_counter() - start
     own = sum(sum(v) for v in cpu.values())
-    foreign = max(0.0, _cpu_busy() - busy0 - own) / (elapsed * psutil.cpu_count())
+    _, foreign = cpu_shares(elapsed, own, cpu_busy() - busy0)
     return {"wall": wall, "cpu": cpu, "foreign_cpu": foreign}
 
 
 def child_main(spec):
     result = child_predict(spec) if spec["kind"] == "predict" else child_fit(spec)
-    print(RESULT_MARK + json.dumps(result), flush=True)
+    print_child_result(result, RESULT_MARK)
 
 
 # -- orchestrating (in the parent) ---------------------------------------------
 
 
-def wait_for_quiet(max_foreign, max_wait):
-    """Wait until other processes take at most ``max_foreign`` of the CPUs."""
-    start = time.perf_counter()
-    while time.perf_counter() - start < max_wait:
-        if psutil.cpu_percent(interval=0.5) <= 100 * max_foreign:
-            break
-    return time.perf_counter() - start
-
-
 def run_child(spec, log):
-    """Run ``spec`` in a fresh interpreter; return its result dict."""
-    wait_for_quiet(MAX_FOREIGN, QUIET_WAIT)
-    command = [sys.executable, str(Path(__file__).resolve()), "--child"]
-    command.append(json.dumps(spec))
-    proc = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, to end it whole
+    """Run ``spec`` in a fresh interpreter; return its result dict or None."""
+    return run_child_script(
+        __file__,
+        spec,
+        log,
+        result_mark=RESULT_MARK,
+        timeout=CHILD_TIMEOUT,
+        max_foreign=MAX_FOREIGN,
+        quiet_wait=QUIET_WAIT,
     )
-    try:
-        out, err = proc.communicate(timeout=CHILD_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        log(f"  timed out after {CHILD_TIMEOUT} s: {spec}")
-        return None
-    for line in out.splitlines():
-        if line.startswith(RESULT_MARK):
-            return json.loads(line[len(RESULT_MARK) :])
-    log(f"  failed: {spec}\n{err[-3000:]}")
-    return None
 
 
 class Runs:
@@ -484,10 +406,6 @@ def _fmt(result):
 
 def _ratio(a, b):
     return None if a is None or b is None else a / b
-
-
-def _num(value, digits=2):
-    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 def _met(value, target):
@@ -671,9 +589,9 @@ def tables(rows, memory, by_branches, backends, predict):
             default=None,
         )
         return (
-            f"| {first} | {_num(r['skmg_fit_s'])} | {_num(r['stacking_fit_s'])} "
-            f"| {_num(r['time_ratio'])} | {_num(r['skmg_peak_mb'], 0)} "
-            f"| {_num(r['stacking_peak_mb'], 0)} | {_num(r['memory_ratio'])} "
+            f"| {first} | {fmt_num(r['skmg_fit_s'])} | {fmt_num(r['stacking_fit_s'])} "
+            f"| {fmt_num(r['time_ratio'])} | {fmt_num(r['skmg_peak_mb'], 0)} "
+            f"| {fmt_num(r['stacking_peak_mb'], 0)} | {fmt_num(r['memory_ratio'])} "
             f"| {_load(load)} |"
         )
 
@@ -693,9 +611,9 @@ def tables(rows, memory, by_branches, backends, predict):
         target = f"<= {f['target']}" if "target" in f else ""
         met = ("yes" if f["met"] else "no") if "target" in f else ""
         out.append(
-            f"| {f['fit']} | {f['processes']} | {_num(f['fit_s'])} "
-            f"| {_num(f['before_fit_mb'], 0)} | {_num(f['peak_mb'], 0)} "
-            f"| {_num(f['ratio'])} | {target} | {met} |"
+            f"| {f['fit']} | {f['processes']} | {fmt_num(f['fit_s'])} "
+            f"| {fmt_num(f['before_fit_mb'], 0)} | {fmt_num(f['peak_mb'], 0)} "
+            f"| {fmt_num(f['ratio'])} | {target} | {met} |"
         )
 
     n = by_branches[0]["rows"]
@@ -718,9 +636,9 @@ def tables(rows, memory, by_branches, backends, predict):
         target = f"<= {b['target']}" if "target" in b else ""
         met = ("yes" if b["met"] else "no") if "target" in b else ""
         out.append(
-            f"| {b['estimator']} | {b['backend']} | {_num(b['loky_fit_s'])} "
-            f"| {_num(b['fit_s'])} | {_num(b['ratio'])} | {target} | {met} "
-            f"| {_num(b['loky_peak_mb'], 0)} | {_num(b['peak_mb'], 0)} |"
+            f"| {b['estimator']} | {b['backend']} | {fmt_num(b['loky_fit_s'])} "
+            f"| {fmt_num(b['fit_s'])} | {fmt_num(b['ratio'])} | {target} | {met} "
+            f"| {fmt_num(b['loky_peak_mb'], 0)} | {fmt_num(b['peak_mb'], 0)} |"
         )
 
     if predict is not None:
@@ -760,43 +678,6 @@ def tables(rows, memory, by_branches, backends, predict):
     return "\n".join(out)
 
 
-def machine_info():
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
-    versions = {
-        "skmg": skmg.__version__,
-        "scikit-learn": sklearn.__version__,
-        "joblib": joblib.__version__,
-        "numpy": np.__version__,
-        "psutil": psutil.__version__,
-    }
-    try:
-        import distributed
-
-        versions["distributed"] = distributed.__version__
-    except ImportError:
-        versions["distributed"] = None
-    return {
-        "cpu_count": os.cpu_count(),
-        "usable_cpus": usable,
-        "memory_gb": round(psutil.virtual_memory().total / 1e9, 1),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "versions": versions,
-    }
-
-
-def command_line():
-    script = Path(sys.argv[0]).resolve()
-    try:
-        script = script.relative_to(HERE.parent)
-    except ValueError:
-        script = Path(sys.argv[0])
-    return " ".join(["python", str(script), *sys.argv[1:]])
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description="Fit time, peak memory and 1-row predict time of skmg "
@@ -807,17 +688,11 @@ def parse_args(argv=None):
         action="store_true",
         help="smaller sizes and one round; writes no results unless --out",
     )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="directory for bench_scale.json and bench_scale.md "
-        "(default: benchmarks/results for a full run)",
-    )
+    add_out_argument(parser, "bench_scale.json and bench_scale.md")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.out is None and not args.quick:
-        args.out = HERE / "results"
+        args.out = RESULTS
     return args
 
 
@@ -828,15 +703,17 @@ def main(argv=None):
         return
     settings = QUICK if args.quick else FULL
 
-    def log(message):
-        print(message, flush=True)
-
     try:
         import distributed  # noqa: F401
     except ImportError:
         sys.exit("bench_scale.py needs distributed (pip install distributed)")
 
-    info = machine_info()
+    info = machine_info(
+        package_versions(
+            "skmg", "scikit-learn", "joblib", "numpy", "psutil", "distributed"
+        ),
+        memory_gb=memory_gb(),
+    )
     log(
         f"{info['usable_cpus']} usable CPUs, {info['memory_gb']} GB; cv={CV}, "
         f"n_jobs={N_JOBS}; scikit-learn {sklearn.__version__}, joblib "
@@ -856,11 +733,10 @@ def main(argv=None):
     log(f"\ntotal {total:.0f} s")
     if args.out is None:
         return
-    args.out.mkdir(parents=True, exist_ok=True)
     record = {
         "benchmark": "scaling: fit time and peak memory against rows, branches "
         "and backend; 1-row predict time",
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "date": utc_timestamp(),
         "command": command_line(),
         "machine": info,
         "settings": {
@@ -892,7 +768,6 @@ def main(argv=None):
         ],
         "total_seconds": total,
     }
-    (args.out / "bench_scale.json").write_text(json.dumps(record, indent=2) + "\n")
     caption = (
         f"\nMedians over interleaved rounds in fresh processes; cv={CV}, "
         f"n_jobs={N_JOBS} on {info['usable_cpus']} CPUs; peak memory is the "
@@ -901,8 +776,10 @@ def main(argv=None):
         f"distributed {info['versions']['distributed']}. Command: "
         f"`{record['command']}`.\n"
     )
-    (args.out / "bench_scale.md").write_text(table + "\n" + caption)
-    log(f"wrote {args.out / 'bench_scale.json'} and {args.out / 'bench_scale.md'}")
+    json_path, md_path = write_results(
+        args.out, "bench_scale", record, table + "\n" + caption
+    )
+    log(f"wrote {json_path} and {md_path}")
 
 
 if __name__ == "__main__":

@@ -16,23 +16,21 @@ Run from the repository root, with skmg installed::
 
     python benchmarks/bench_scanning.py           # 20,000 series of length 256
     python benchmarks/bench_scanning.py --quick   # 2,000 series
+    python benchmarks/bench_scanning.py --quick --out some/dir
 """
 
 import argparse
-import json
 import os
 import pickle
-import platform
 import resource
 import statistics
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
-from pathlib import Path
 
 import numpy as np
-import sklearn
+from _common import RESULTS, add_out_argument, package_versions, write_results
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import clone
 from sklearn.ensemble import ExtraTreesClassifier
@@ -47,7 +45,6 @@ SEED = 0
 ESTIMATOR = ExtraTreesClassifier(n_estimators=10, max_depth=10, random_state=0)
 # Peak memory during predict, as a fraction of the naive implementation's.
 PREDICT_MEMORY_TARGET = 0.25
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def make_series(n_samples, seed=SEED):
@@ -162,7 +159,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="2,000 series only")
     parser.add_argument("--repeats", type=int, default=3, help="runs per model")
+    add_out_argument(
+        parser,
+        "bench_scanning.json, or bench_scanning_quick.json with --quick",
+        default="benchmarks/results",
+    )
     args = parser.parse_args()
+    if args.out is None:
+        args.out = RESULTS
     n_samples = 2_000 if args.quick else 20_000
     names = ("skmg", "naive")
     metrics = ("fit_time_s", "fit_peak_mb", "predict_time_s", "predict_peak_mb")
@@ -221,11 +225,7 @@ def main():
         "predictions_identical": identical,
         "training_accuracy": float(np.mean(predictions["skmg"] == y)),
         "runs": runs,
-        "versions": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "scikit-learn": sklearn.__version__,
-        },
+        "versions": package_versions("python", "numpy", "scikit-learn"),
         "cpu_count": os.cpu_count(),
     }
 
@@ -257,11 +257,8 @@ def main():
     print()
     print(f"predictions identical: {identical}")
 
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / (
-        "bench_scanning_quick.json" if args.quick else "bench_scanning.json"
-    )
-    path.write_text(json.dumps(report, indent=2) + "\n")
+    name = "bench_scanning_quick" if args.quick else "bench_scanning"
+    (path,) = write_results(args.out, name, report)
     print(f"written to {path}")
 
 

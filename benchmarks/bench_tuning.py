@@ -34,9 +34,7 @@ Run from the repository root, with skmg installed::
 """
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -44,9 +42,7 @@ import time
 from pathlib import Path
 
 import joblib
-import numpy as np
-import scipy
-import sklearn
+from _common import RESULTS, package_versions, write_results
 from sklearn.datasets import load_digits
 from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.linear_model import LogisticRegression
@@ -56,11 +52,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-import skmg
 from skmg import MultiGranularityClassifier
 from skmg.granularity import IntervalFeatures, Pooling
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SEED = 0
 INNER_CV = 5
 SEARCH_CV = 3
@@ -245,14 +239,9 @@ def main():
             ]
             for name in variants
         },
-        "versions": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "scipy": scipy.__version__,
-            "scikit-learn": sklearn.__version__,
-            "joblib": joblib.__version__,
-            "skmg": skmg.__version__,
-        },
+        "versions": package_versions(
+            "python", "numpy", "scipy", "scikit-learn", "joblib", "skmg"
+        ),
         "cpu_count": os.cpu_count(),
         "load_average": os.getloadavg(),
     }
@@ -262,10 +251,8 @@ def main():
     print(table)
     if args.quick:
         return 0
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bench_tuning.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "bench_tuning.md").write_text(table + "\n")
-    print(f"written to {RESULTS / 'bench_tuning.json'} and bench_tuning.md")
+    json_path, _ = write_results(RESULTS, "bench_tuning", report, table + "\n")
+    print(f"written to {json_path} and bench_tuning.md")
     return 0
 
 
