@@ -23,7 +23,12 @@ try:  # scikit-learn >= 1.7
 except ImportError:  # scikit-learn 1.6
     from sklearn.utils._estimator_html_repr import _VisualBlock
 
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 
 SKLEARN_VERSION = tuple(int(p) for p in sklearn.__version__.split(".")[:2])
 
@@ -31,6 +36,7 @@ __all__ = [
     "SKLEARN_VERSION",
     "HasMethods",
     "Interval",
+    "InvalidParameterError",
     "StrOptions",
     "_BaseComposition",
     "_VisualBlock",

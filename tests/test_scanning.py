@@ -11,7 +11,9 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils import get_tags
+from sklearn.utils.estimator_checks import check_param_validation
 
+from skmg._compat import InvalidParameterError
 from skmg.granularity import _scanning
 from skmg.granularity._scanning import ScanningClassifier, ScanningRegressor
 
@@ -322,28 +324,125 @@ def test_batched_prediction_equals_unbatched(monkeypatch):
         assert_allclose(result, expected, rtol=1e-12)
 
 
+def _constraint(estimator, parameter, expected):
+    """Message of scikit-learn's parameter validation for one parameter."""
+    return rf"The '{parameter}' parameter of {estimator.__name__} must be {expected}"
+
+
+class FitOnly(BaseEstimator):
+    """Estimator stub with fit only."""
+
+    def fit(self, X, y):
+        return self
+
+
 @pytest.mark.parametrize(
     "estimator, params, error, message",
     [
-        (ScanningClassifier, dict(window=0), ValueError, "window == 0, must be >= 1"),
-        (ScanningClassifier, dict(window=2.5), TypeError, "window must be an instance"),
-        (ScanningRegressor, dict(window=13), ValueError, r"window=13 is longer .*=12"),
-        (ScanningClassifier, dict(window=2, stride=0), ValueError, "stride == 0"),
-        (ScanningClassifier, dict(window=2, max_windows=0), ValueError, "max_windows"),
+        # types and ranges: scikit-learn's parameter validation
         (
             ScanningClassifier,
-            dict(window=2, shape=(3, 5)),
-            ValueError,
-            r"shape=\(3, 5\) holds 15 values but X has n_features=12",
+            dict(window=0),
+            InvalidParameterError,
+            _constraint(ScanningClassifier, "window", r"an int in the range \[1, inf\)")
+            + ". Got 0 instead.",
+        ),
+        (
+            ScanningClassifier,
+            dict(window=2.5),
+            InvalidParameterError,
+            _constraint(ScanningClassifier, "window", "an int"),
         ),
         (
             ScanningRegressor,
-            dict(window=4, shape=(2, 6)),
-            ValueError,
-            r"window=4 is larger than a side .* shape=\(2, 6\)",
+            dict(window=None),
+            InvalidParameterError,
+            _constraint(ScanningRegressor, "window", "an int"),
         ),
-        (ScanningClassifier, dict(window=2, shape=12), ValueError, "shape must be"),
-        (ScanningClassifier, dict(window=2, shape=(0, 12)), ValueError, "shape must"),
+        (
+            ScanningClassifier,
+            dict(window=2, stride=0),
+            InvalidParameterError,
+            _constraint(
+                ScanningClassifier, "stride", r"an int in the range \[1, inf\)"
+            ),
+        ),
+        (
+            ScanningRegressor,
+            dict(window=2, stride=1.5),
+            InvalidParameterError,
+            _constraint(ScanningRegressor, "stride", "an int"),
+        ),
+        (
+            ScanningClassifier,
+            dict(window=2, max_windows=0),
+            InvalidParameterError,
+            _constraint(ScanningClassifier, "max_windows", "an int in the range"),
+        ),
+        (
+            ScanningClassifier,
+            dict(window=2, max_windows="all"),
+            InvalidParameterError,
+            _constraint(ScanningClassifier, "max_windows", "an int .* or None"),
+        ),
+        (
+            ScanningClassifier,
+            dict(window=2, shape=12),
+            InvalidParameterError,
+            _constraint(ScanningClassifier, "shape", ".*'tuple'.*'list'.* or None"),
+        ),
+        (
+            ScanningClassifier,
+            dict(window=2, cv=1),
+            InvalidParameterError,
+            _constraint(ScanningClassifier, "cv", r"an int in the range \[2, inf\)"),
+        ),
+        (
+            ScanningRegressor,
+            dict(window=2, cv="five"),
+            InvalidParameterError,
+            _constraint(ScanningRegressor, "cv", ".*Got 'five' instead"),
+        ),
+        (
+            ScanningClassifier,
+            dict(window=2, random_state="seed"),
+            InvalidParameterError,
+            _constraint(ScanningClassifier, "random_state", ".*RandomState"),
+        ),
+        (
+            ScanningClassifier,
+            dict(window=2, n_jobs=1.5),
+            InvalidParameterError,
+            _constraint(ScanningClassifier, "n_jobs", ".*'int'.* or None"),
+        ),
+        (
+            ScanningClassifier,
+            dict(window=2, estimator="tree"),
+            InvalidParameterError,
+            _constraint(
+                ScanningClassifier, "estimator", "an object implementing 'fit'"
+            ),
+        ),
+        (
+            ScanningRegressor,
+            dict(window=2, estimator=FitOnly()),
+            InvalidParameterError,
+            _constraint(
+                ScanningRegressor, "estimator", "an object implementing 'fit' and"
+            )
+            + " 'predict'",
+        ),
+        # beyond what a constraint can say: checked by hand
+        (
+            ScanningClassifier,
+            dict(window=2, shape=(0, 12)),
+            ValueError,
+            r"shape must be None or a pair of positive integers \(height, width\); "
+            r"got shape=\(0, 12\)",
+        ),
+        (ScanningClassifier, dict(window=2, shape=(12,)), ValueError, "shape must"),
+        (ScanningClassifier, dict(window=2, shape=[2, 3, 2]), ValueError, "shape must"),
+        (ScanningRegressor, dict(window=2, shape=(3.0, 4)), ValueError, "shape must"),
         (
             ScanningClassifier,
             dict(window=2, estimator=Ridge()),
@@ -356,17 +455,57 @@ def test_batched_prediction_equals_unbatched(monkeypatch):
             ValueError,
             "estimator must be a regressor",
         ),
+        # against the data: checked in fit
+        (ScanningRegressor, dict(window=13), ValueError, r"window=13 is longer .*=12"),
+        (
+            ScanningClassifier,
+            dict(window=2, shape=(3, 5)),
+            ValueError,
+            r"shape=\(3, 5\) holds 15 values but X has n_features=12",
+        ),
+        (
+            ScanningRegressor,
+            dict(window=4, shape=(2, 6)),
+            ValueError,
+            r"window=4 is larger than a side .* shape=\(2, 6\)",
+        ),
     ],
 )
-def test_invalid_parameters(estimator, params, error, message):
-    """Invalid parameters raise errors naming the parameter."""
+@pytest.mark.parametrize("method", ["fit", "fit_transform"])
+def test_invalid_parameters(estimator, params, error, message, method):
+    """Invalid parameters raise errors naming the parameter, in fit and in
+    fit_transform alike."""
     default = {
         ScanningClassifier: DecisionTreeClassifier(),
         ScanningRegressor: DecisionTreeRegressor(),
     }
     params = {"estimator": default[estimator], **params}
     with pytest.raises(error, match=message):
-        estimator(**params).fit(X_SERIES, Y_SERIES)
+        getattr(estimator(**params), method)(X_SERIES, Y_SERIES)
+
+
+def test_invalid_parameter_error_is_value_and_type_error():
+    """Code that caught the former ValueError (bad value) or TypeError (bad
+    type) of a parameter still catches its error."""
+    for params in (dict(window=0), dict(window=2.5)):
+        scan = ScanningClassifier(DecisionTreeClassifier(), **params)
+        with pytest.raises(ValueError, match="'window' parameter"):
+            scan.fit(X_SERIES, Y_SERIES)
+        with pytest.raises(TypeError, match="'window' parameter"):
+            scan.fit(X_SERIES, Y_SERIES)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        ScanningClassifier(DecisionTreeClassifier(), window=2),
+        ScanningRegressor(DecisionTreeRegressor(), window=2),
+    ],
+    ids=["classifier", "regressor"],
+)
+def test_parameter_constraints(estimator):
+    """Every parameter has a constraint, checked by fit and fit_transform."""
+    check_param_validation(type(estimator).__name__, estimator)
 
 
 @pytest.mark.parametrize(

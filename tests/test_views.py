@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import sparse
+from sklearn.utils.estimator_checks import check_param_validation
 
+from skmg._compat import InvalidParameterError
 from skmg.granularity._views import IntervalFeatures, Pooling
 
 RNG = np.random.RandomState(0)
@@ -329,6 +331,11 @@ X_SIX = np.zeros((2, 6))
 X_SIXTEEN = np.zeros((2, 16))
 
 
+def _constraint(view, parameter):
+    """Start of the message of scikit-learn's validation of one parameter."""
+    return rf"The '{parameter}' parameter of {view.__name__} must be .* Got .* instead"
+
+
 @pytest.mark.parametrize(
     "view, X, error, match",
     [
@@ -361,16 +368,56 @@ X_SIXTEEN = np.zeros((2, 16))
         (Pooling(2, shape=(4, 4, 1)), X_SIXTEEN, ValueError, "shape must be a pair"),
         (Pooling(2, shape=(4.0, 4)), X_SIXTEEN, ValueError, "shape must be a pair"),
         (Pooling(2, shape=(-4, -4)), X_SIXTEEN, ValueError, "shape must be a pair"),
-        (Pooling(2, shape="4x4"), X_SIXTEEN, ValueError, "'shape' parameter"),
-        (IntervalFeatures(0), X_SIX, ValueError, "'window' parameter"),
-        (IntervalFeatures(-2), X_SIX, ValueError, "'window' parameter"),
-        (IntervalFeatures(2.0), X_SIX, ValueError, "'window' parameter"),
-        (IntervalFeatures(2, stride=0), X_SIX, ValueError, "'stride' parameter"),
-        (IntervalFeatures(2, stride=1.5), X_SIX, ValueError, "'stride' parameter"),
-        (Pooling(0), X_SIX, ValueError, "'size' parameter"),
-        (Pooling(1.5), X_SIX, ValueError, "'size' parameter"),
-        (Pooling(2, stride=-1), X_SIX, ValueError, "'stride' parameter"),
-        (Pooling(2, func="min"), X_SIX, ValueError, "'func' parameter of Pooling"),
+        (
+            Pooling(2, shape="4x4"),
+            X_SIXTEEN,
+            InvalidParameterError,
+            _constraint(Pooling, "shape"),
+        ),
+        (
+            IntervalFeatures(0),
+            X_SIX,
+            InvalidParameterError,
+            _constraint(IntervalFeatures, "window"),
+        ),
+        (
+            IntervalFeatures(-2),
+            X_SIX,
+            InvalidParameterError,
+            _constraint(IntervalFeatures, "window"),
+        ),
+        (
+            IntervalFeatures(2.0),
+            X_SIX,
+            InvalidParameterError,
+            _constraint(IntervalFeatures, "window"),
+        ),
+        (
+            IntervalFeatures(2, stride=0),
+            X_SIX,
+            InvalidParameterError,
+            _constraint(IntervalFeatures, "stride"),
+        ),
+        (
+            IntervalFeatures(2, stride=1.5),
+            X_SIX,
+            InvalidParameterError,
+            _constraint(IntervalFeatures, "stride"),
+        ),
+        (Pooling(0), X_SIX, InvalidParameterError, _constraint(Pooling, "size")),
+        (Pooling(1.5), X_SIX, InvalidParameterError, _constraint(Pooling, "size")),
+        (
+            Pooling(2, stride=-1),
+            X_SIX,
+            InvalidParameterError,
+            _constraint(Pooling, "stride"),
+        ),
+        (
+            Pooling(2, func="min"),
+            X_SIX,
+            InvalidParameterError,
+            _constraint(Pooling, "func"),
+        ),
         (
             IntervalFeatures(2, statistics=("mean", "kurtosis")),
             X_SIX,
@@ -393,8 +440,8 @@ X_SIXTEEN = np.zeros((2, 16))
         (
             IntervalFeatures(2, statistics="mean"),
             X_SIX,
-            ValueError,
-            "'statistics' parameter",
+            InvalidParameterError,
+            _constraint(IntervalFeatures, "statistics"),
         ),
         (
             IntervalFeatures(2),
@@ -409,6 +456,16 @@ def test_errors(view, X, error, match):
     """Invalid parameters and inputs raise errors that name the problem."""
     with pytest.raises(error, match=match):
         view.fit(X)
+
+
+@pytest.mark.parametrize(
+    "view",
+    [IntervalFeatures(2), Pooling(2)],
+    ids=["IntervalFeatures", "Pooling"],
+)
+def test_parameter_constraints(view):
+    """Every parameter has a constraint, checked by fit and fit_transform."""
+    check_param_validation(type(view).__name__, view)
 
 
 @pytest.mark.parametrize("view", [IntervalFeatures(2), Pooling(2, shape=(2, 3))])

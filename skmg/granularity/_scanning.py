@@ -18,13 +18,13 @@ from sklearn.base import (
 )
 from sklearn.model_selection import check_cv
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state, check_scalar, get_tags
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
-from .._compat import _check_sample_weight
+from .._compat import HasMethods, Interval, _check_sample_weight, _fit_context
 
 # Upper bound on the bytes of one batch's window matrix at predict/transform time,
 # so that memory stays bounded however many samples are passed at once.
@@ -203,6 +203,22 @@ class _BaseScanning(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
     # Method giving the per-window outputs of `transform`.
     _output_method = "predict"
 
+    # What a constraint cannot say is checked by `_check_params`: the kind of
+    # `estimator` (classifier or regressor) and that `shape` is a pair of
+    # positive integers. Only `fit` is required here: a classifier may predict
+    # with any one of predict_proba, decision_function and predict; the
+    # regressor adds predict.
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods("fit")],
+        "window": [Interval(numbers.Integral, 1, None, closed="left")],
+        "stride": [Interval(numbers.Integral, 1, None, closed="left")],
+        "shape": [tuple, list, None],
+        "max_windows": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "cv": ["cv_object"],
+        "random_state": ["random_state"],
+        "n_jobs": [numbers.Integral, None],
+    }
+
     def __init__(
         self,
         estimator,
@@ -227,6 +243,22 @@ class _BaseScanning(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
     def _check_estimator(self):
         """Raise a ValueError if `estimator` is not of the kind this class needs."""
 
+    def _check_params(self):
+        """Checks of the parameters beyond `_parameter_constraints`."""
+        self._check_estimator()
+        shape = self.shape
+        if shape is not None and (
+            not isinstance(shape, (tuple, list))  # with skip_parameter_validation
+            or len(shape) != 2
+            or not all(
+                isinstance(side, numbers.Integral) and side > 0 for side in shape
+            )
+        ):
+            raise ValueError(
+                f"shape must be None or a pair of positive integers (height, width); "
+                f"got shape={self.shape!r}."
+            )
+
     def _encode_y(self, y):
         """Validate and encode the target; set the target-related attributes."""
         return y
@@ -236,26 +268,16 @@ class _BaseScanning(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         return None
 
     def _make_grid(self, n_features):
-        """Validate the window parameters against the data and build the grid."""
-        window = check_scalar(self.window, "window", numbers.Integral, min_val=1)
-        stride = check_scalar(self.stride, "stride", numbers.Integral, min_val=1)
-        if self.max_windows is not None:
-            check_scalar(self.max_windows, "max_windows", numbers.Integral, min_val=1)
+        """Check the window parameters against the data and build the grid."""
+        window, stride = int(self.window), int(self.stride)
         if self.shape is None:
             if window > n_features:
                 raise ValueError(
                     f"window={window} is longer than the series: X has "
                     f"n_features={n_features}."
                 )
-            return _WindowGrid((n_features,), int(window), int(stride))
-        shape = tuple(self.shape) if isinstance(self.shape, (tuple, list)) else ()
-        if len(shape) != 2 or not all(
-            isinstance(side, numbers.Integral) and side > 0 for side in shape
-        ):
-            raise ValueError(
-                f"shape must be None or a pair of positive integers (height, width); "
-                f"got shape={self.shape!r}."
-            )
+            return _WindowGrid((n_features,), window, stride)
+        shape = tuple(int(side) for side in self.shape)
         if prod(shape) != n_features:
             raise ValueError(
                 f"shape={shape} holds {prod(shape)} values but X has "
@@ -265,11 +287,14 @@ class _BaseScanning(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
             raise ValueError(
                 f"window={window} is larger than a side of the image of shape={shape}."
             )
-        return _WindowGrid(tuple(int(side) for side in shape), int(window), int(stride))
+        return _WindowGrid(shape, window, stride)
 
     def _validate_fit_data(self, X, y, sample_weight):
-        """Validate everything `fit` needs; return arrays and window positions."""
-        self._check_estimator()
+        """Validate everything `fit` needs; return arrays and window positions.
+
+        The types and ranges of the parameters are checked before, by `_fit_context`.
+        """
+        self._check_params()
         X, y = validate_data(
             self,
             X,
@@ -294,6 +319,7 @@ class _BaseScanning(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         )
         return X, y, sample_weight, positions
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None):
         """Fit the estimator on the windows of every sample.
 
@@ -317,6 +343,7 @@ class _BaseScanning(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         )
         return self
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit_transform(self, X, y, sample_weight=None):
         """Fit the estimator and return cross-fitted window outputs of X.
 
@@ -762,6 +789,11 @@ class ScanningRegressor(RegressorMixin, _BaseScanning):
     >>> reg.get_feature_names_out()[:3]
     array(['scan10_s0', 'scan10_s5', 'scan10_s10'], dtype=object)
     """
+
+    _parameter_constraints: dict = {
+        **_BaseScanning._parameter_constraints,
+        "estimator": [HasMethods(["fit", "predict"])],
+    }
 
     def _check_estimator(self):
         if not is_regressor(self.estimator):
