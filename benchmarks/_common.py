@@ -306,6 +306,13 @@ class TreeMemory(threading.Thread):
         The interval between two samples.
     children_seconds : float, default=CHILDREN_SECONDS
         How often the list of descendant processes is renewed.
+    pss_seconds : float or None, default=None
+        If set, also sample the summed proportional set size (PSS) of the
+        tree this often. PSS divides each page among the processes that map
+        it, so a shared library or a memory-mapped array counts once for the
+        tree, where the summed RSS counts it once per process. Reading it
+        costs milliseconds per process (``/proc/<pid>/smaps_rollup``, Linux
+        only), hence a slower cadence than ``poll_seconds``.
 
     Attributes
     ----------
@@ -316,19 +323,54 @@ class TreeMemory(threading.Thread):
     peak_anon : int
         The largest summed anonymous memory (RSS minus file-backed and shared
         pages), in bytes; not necessarily in the sample of ``peak``.
+    peak_pss : int or None
+        The largest summed PSS of the process tree, in bytes; None unless
+        ``pss_seconds`` is set and ``/proc`` provides it.
     samples : int
         The number of samples taken.
     """
 
-    def __init__(self, poll_seconds, children_seconds=CHILDREN_SECONDS):
+    def __init__(
+        self, poll_seconds, children_seconds=CHILDREN_SECONDS, pss_seconds=None
+    ):
         super().__init__(daemon=True)
         self._stop_event = threading.Event()
         self.poll_seconds = poll_seconds
         self.children_seconds = children_seconds
+        self.pss_seconds = pss_seconds
         self.peak = 0
         self.peak_parent = 0
         self.peak_anon = 0
+        self.peak_pss = None
         self.samples = 0
+
+    @staticmethod
+    def pss(processes):
+        """Summed PSS of ``processes`` in bytes, or None if ``/proc`` lacks it.
+
+        Parameters
+        ----------
+        processes : list of psutil.Process
+            The processes; one that has ended is skipped.
+
+        Returns
+        -------
+        int or None
+        """
+        total = 0
+        for proc in processes:
+            try:
+                with open(f"/proc/{proc.pid}/smaps_rollup", "rb") as rollup:
+                    for line in rollup:
+                        if line.startswith(b"Pss:"):
+                            total += int(line.split()[1]) * 1024
+                            break
+            except FileNotFoundError:
+                if not os.path.exists("/proc/self/smaps_rollup"):
+                    return None  # no smaps_rollup on this system
+            except (OSError, ValueError):  # a process that ended meanwhile
+                continue
+        return total
 
     @staticmethod
     def measure(processes):
@@ -360,7 +402,7 @@ class TreeMemory(threading.Thread):
     def run(self):
         """Poll until :meth:`stop` (the body of the thread)."""
         me = psutil.Process()
-        processes, renewed = [me], -1.0
+        processes, renewed, pss_read = [me], -1.0, -1.0
         while not self._stop_event.is_set():
             now = time.perf_counter()
             if now - renewed > self.children_seconds:
@@ -370,6 +412,11 @@ class TreeMemory(threading.Thread):
             if sample.rss > self.peak:
                 self.peak, self.peak_parent = sample.rss, sample.parent
             self.peak_anon = max(self.peak_anon, sample.anon)
+            if self.pss_seconds is not None and now - pss_read > self.pss_seconds:
+                pss = self.pss(processes)
+                if pss is not None:
+                    self.peak_pss = max(self.peak_pss or 0, pss)
+                pss_read = now
             self.samples += 1
             self._stop_event.wait(self.poll_seconds)
 

@@ -45,7 +45,10 @@ workers), keeping the largest sum: **peak memory is the peak RSS of the whole
 process tree**, the interpreters of the workers included. A page that several
 processes map (a shared library, a memory-mapped array) counts once per
 process, as RSS does. The memory table also gives the RSS of the tree just before
-the fit. Fit time is the wall-clock time of ``fit``.
+the fit, and the peak summed PSS (proportional set size, sampled every 0.25 s),
+which shares each page among the processes that map it: a library or the
+memory-mapped X then counts once for the tree. Fit time is the wall-clock time
+of ``fit``.
 
 Contenders run interleaved, in a rotating order (A B, B A, ...), and the
 tables give medians over the rounds (one round at the two largest sizes).
@@ -76,7 +79,7 @@ import sys
 import time
 
 import joblib
-import psutil  # noqa: F401 (required: the load and memory are measured with it)
+import psutil
 import sklearn
 from _common import (
     RESULTS,
@@ -145,6 +148,7 @@ QUICK = {
     "rounds": {1_000: 1, 5_000: 1, 20_000: 1},
 }
 POLL_SECONDS = 0.010  # RSS polling interval
+PSS_SECONDS = 0.25  # PSS polling interval (reading it costs ~6 ms per process)
 MAX_FOREIGN = 0.10  # share of all CPUs other processes may take before a fit
 QUIET_WAIT = 5.0  # longest wait, in seconds, for that
 CHILD_TIMEOUT = 900  # seconds; a child that takes longer is killed
@@ -264,7 +268,9 @@ def child_fit(spec):
             gc.collect()
             time.sleep(0.2)
             baseline = tree_memory().rss
-            memory = TreeMemory(POLL_SECONDS)
+            me = psutil.Process()
+            baseline_pss = TreeMemory.pss([me, *me.children(recursive=True)])
+            memory = TreeMemory(POLL_SECONDS, pss_seconds=PSS_SECONDS)
             cpu0, busy0 = _tree_cpu(), cpu_busy()
             memory.start()
             start = time.perf_counter()
@@ -278,6 +284,8 @@ def child_fit(spec):
         "peak_rss_mb": peak / 1e6,
         "peak_parent_rss_mb": memory.peak_parent / 1e6,
         "baseline_rss_mb": baseline / 1e6,
+        "peak_pss_mb": None if memory.peak_pss is None else memory.peak_pss / 1e6,
+        "baseline_pss_mb": None if baseline_pss is None else baseline_pss / 1e6,
         "memory_samples": memory.samples,
         "own_cpu": own_cpu,
         "foreign_cpu": foreign_cpu,
@@ -421,6 +429,7 @@ def _fit_row(runs, kind, names, rows, backend="loky"):
         "fit_s": runs.median(spec, "fit_s"),
         "peak_mb": runs.median(spec, "peak_rss_mb"),
         "before_fit_mb": runs.median(spec, "baseline_rss_mb"),
+        "peak_pss_mb": runs.median(spec, "peak_pss_mb"),
         "foreign_cpu": runs.median(spec, "foreign_cpu"),
     }
 
@@ -458,6 +467,7 @@ def memory_table(runs, settings):
     measured = {k: v for k, v in alone.items() if v["peak_mb"] is not None}
     largest = max(measured, key=lambda k: measured[k]["peak_mb"], default=None)
     reference = measured[largest]["peak_mb"] if largest else None
+    reference_pss = measured[largest]["peak_pss_mb"] if largest else None
     fits = []
     for name, row in alone.items():
         label = f"branch `{name}` alone" + (" (largest)" if name == largest else "")
@@ -481,6 +491,7 @@ def memory_table(runs, settings):
         )
     for row in fits:
         row["ratio"] = _ratio(row["peak_mb"], reference)
+        row["pss_ratio"] = _ratio(row["peak_pss_mb"], reference_pss)
     target_row = fits[len(alone)]  # skmg, loky: the default
     target_row["target"] = MEMORY_TARGET
     target_row["met"] = target_row["ratio"] is not None and (
@@ -604,16 +615,18 @@ def tables(rows, memory, by_branches, backends, predict):
     )
     out.append(
         "| fit | processes | fit s | before fit MB | peak MB "
-        "| peak / largest branch alone | target | met |"
+        "| peak / largest branch alone | target | met | peak PSS MB "
+        "| PSS / largest branch alone |"
     )
-    out.append("|---|---:|---:|---:|---:|---:|---:|---|")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|")
     for f in memory["fits"]:
         target = f"<= {f['target']}" if "target" in f else ""
         met = ("yes" if f["met"] else "no") if "target" in f else ""
         out.append(
             f"| {f['fit']} | {f['processes']} | {fmt_num(f['fit_s'])} "
             f"| {fmt_num(f['before_fit_mb'], 0)} | {fmt_num(f['peak_mb'], 0)} "
-            f"| {fmt_num(f['ratio'])} | {target} | {met} |"
+            f"| {fmt_num(f['ratio'])} | {target} | {met} "
+            f"| {fmt_num(f['peak_pss_mb'], 0)} | {fmt_num(f['pss_ratio'])} |"
         )
 
     n = by_branches[0]["rows"]
