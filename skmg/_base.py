@@ -787,8 +787,8 @@ class _Level:
         y = self.y if y is None else y
         n_samples = len(self.y)
         # The refits (the longest fits) first, then fold by fold: workers
-        # start on the long tasks, and two fits of one (heavy) branch rarely
-        # run at once, which bounds peak memory.
+        # start on the long tasks, and with branches of similar cost the fits
+        # of one branch seldom run at once (lower peak memory).
         folds = [*([None] if owner.refit else []), *range(len(self.folds))]
         tasks = [Task(b, name, fold) for fold in folds for b, name in enumerate(names)]
         results = run_plan(

@@ -8,6 +8,7 @@ copy of the fold: joblib memory-maps large arrays once for all tasks.
 """
 
 import os
+import socket
 import sys
 import time
 from contextlib import nullcontext
@@ -96,11 +97,6 @@ def _fit_task(
     will not use are neither sent back from the worker nor cached).
     """
     start = time.perf_counter()
-    # Some schedulers (dask's distributed) hand workers unaligned arrays, on
-    # which NumPy takes other (non-SIMD) code paths: results could then differ
-    # from a local fit in the last bit. An aligned copy only when needed.
-    X, y = _aligned(X), _aligned(y)
-    fit_params = {key: _aligned(value) for key, value in fit_params.items()}
     try:
         if train is None:
             X_fit, y_fit, params = X, y, fit_params
@@ -108,6 +104,13 @@ def _fit_task(
             X_fit = _safe_indexing(X, train)
             y_fit = _safe_indexing(y, train)
             params = _check_method_params(X, fit_params, train)
+        # Some schedulers (dask's distributed) hand workers unaligned arrays,
+        # on which NumPy takes other (non-SIMD) code paths: results could then
+        # differ from a local fit in the last bit. What reaches the estimator
+        # as it came (the refit's data) gets an aligned copy, only if needed;
+        # the rows of a fold are a fresh, aligned copy already.
+        X_fit, y_fit = _aligned(X_fit), _aligned(y_fit)
+        params = {key: _aligned(value) for key, value in params.items()}
         estimator.fit(X_fit, y_fit, **params)
         seconds = time.perf_counter() - start
         output = None
@@ -124,9 +127,19 @@ def _fit_task(
 
 
 def _aligned(value):
-    """``value``, or an aligned copy of it if it is an unaligned ndarray."""
-    if isinstance(value, np.ndarray) and not value.flags.aligned:
-        return np.require(value, requirements="A")
+    """``value``, or an aligned copy of it if it holds unaligned NumPy data.
+
+    Handles ndarrays and pandas objects (whose numeric columns are views of
+    NumPy blocks); anything else is returned as it is.
+    """
+    if isinstance(value, np.ndarray):
+        return value if value.flags.aligned else np.require(value, requirements="A")
+    if hasattr(value, "iloc") and hasattr(value, "to_numpy"):  # pandas
+        columns = value.items() if hasattr(value, "columns") else [(None, value)]
+        for _, column in columns:
+            if column.dtype.kind in "biufcmM":  # NumPy-backed: a view, no copy
+                if not column.to_numpy().flags.aligned:
+                    return value.copy(deep=True)
     return value
 
 
@@ -217,7 +230,7 @@ def run_plan(
 
     fit_task = check_memory(memory).cache(_fit_task)
     inner_threads = _inner_threads(n_jobs)
-    caller = os.getpid()
+    caller = _process_id()
     jobs = (
         delayed(_run_task)(index, fit_task, inner_threads, caller, *arguments(task))
         for index, task in enumerate(tasks)
@@ -273,12 +286,22 @@ def _run_task(index, function, inner_threads, caller, *args):
     otherwise make itself their backend and scatter a branch's own work
     (the trees of a forest) over the cluster as tasks of their own.
     """
+    in_caller = _process_id() == caller
     if inner_threads is None:
-        return index, function(*args)
+        if in_caller:  # the plan runs in the caller: nothing to limit
+            return index, function(*args)
+        # A single-worker plan sent to a distributed backend anyway.
+        with parallel_config(backend="threading"):
+            return index, function(*args)
     # In a thread of the caller, the caller already limits the shared pools.
-    pools = nullcontext() if os.getpid() == caller else threadpool_limits(inner_threads)
+    pools = nullcontext() if in_caller else threadpool_limits(inner_threads)
     with pools, parallel_config(backend="threading", n_jobs=inner_threads):
         return index, function(*args)
+
+
+def _process_id():
+    """This process, across machines: (host name, pid)."""
+    return socket.gethostname(), os.getpid()
 
 
 class _Progress:

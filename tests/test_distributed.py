@@ -120,14 +120,16 @@ def test_dask_backend_gives_the_local_model(dask_client, case):
         assert_array_equal(remote.predict_proba(X), local.predict_proba(X))
 
 
-def test_dask_plan_is_flat(dask_client):
+@pytest.mark.parametrize("n_jobs", [1, N_JOBS])
+def test_dask_plan_is_flat(dask_client, n_jobs):
     """A branch's own joblib calls stay inside its task: the cluster runs at
-    most one task per fit of the plan (3 folds + the refit)."""
+    most one task per fit of the plan (3 folds + the refit), also when the
+    plan itself has a single worker."""
     X, y = _classification()
     model = MultiGranularityClassifier(
         [("trees", ExtraTreesClassifier(n_estimators=20, random_state=0))],
         cv=3,
-        n_jobs=N_JOBS,
+        n_jobs=n_jobs,
     )
     with (
         joblib.parallel_config(backend="dask"),
@@ -143,9 +145,16 @@ def _alignment_probe():
     Defined in a function so that it is pickled by value for the workers.
     """
 
+    def aligned(data):
+        if hasattr(data, "columns"):  # a DataFrame: every column
+            return all(data[c].to_numpy().flags.aligned for c in data.columns)
+        return bool(np.asarray(data).flags.aligned)
+
     class AlignmentProbe(ClassifierMixin, BaseEstimator):
-        def fit(self, X, y):
-            self.aligned_ = bool(X.flags.aligned and y.flags.aligned)
+        def fit(self, X, y, sample_weight=None):
+            self.aligned_ = aligned(X) and aligned(y)
+            if sample_weight is not None:
+                self.aligned_ = self.aligned_ and aligned(sample_weight)
             self.classes_ = np.unique(y)
             return self
 
@@ -156,12 +165,17 @@ def _alignment_probe():
     return AlignmentProbe()
 
 
-def test_dask_branches_see_aligned_arrays(dask_client):
-    """Every branch, the refit included, trains on aligned arrays."""
+@pytest.mark.parametrize("container", ["array", "dataframe"])
+def test_dask_branches_see_aligned_arrays(dask_client, container):
+    """Every branch, the refit included, trains on aligned data: X (an array
+    or a DataFrame), y and the sample weights."""
     X, y = _classification()
+    if container == "dataframe":
+        pd = pytest.importorskip("pandas")
+        X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
     model = MultiGranularityClassifier(
         [("probe", _alignment_probe())], fusion="average", cv=3, n_jobs=N_JOBS
     )
     with joblib.parallel_config(backend="dask"):
-        model.fit(X, y)
+        model.fit(X, y, sample_weight=np.linspace(0.5, 1.5, len(y)))
     assert model.named_estimators_["probe"].aligned_

@@ -20,6 +20,7 @@ from sklearn.model_selection import (
     GridSearchCV,
     GroupKFold,
     KFold,
+    PredefinedSplit,
     RepeatedStratifiedKFold,
     StratifiedKFold,
     TimeSeriesSplit,
@@ -581,6 +582,29 @@ def test_nan_when_a_branch_cannot_take_it():
     )
     assert model.__sklearn_tags__().input_tags.allow_nan
     assert model.fit(X, Y_SMALL).score(X, Y_SMALL) > 0.7
+
+
+class _SizeRecorder(GaussianNB):
+    """Records how many rows it was fitted on."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.n_rows_fitted_ = len(X)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_fold_models_are_kept_in_fold_order(n_jobs):
+    """With refit=False, ``estimators_[b][k]`` is the model of fold ``k``,
+    whatever order the plan ran the tasks in."""
+    test_fold = np.repeat([0, 1, 2], [10, 30, 80])  # folds of unequal sizes
+    model = MultiGranularityClassifier(
+        [("a", _SizeRecorder()), ("b", _SizeRecorder())],
+        cv=PredefinedSplit(test_fold),
+        refit=False,
+        n_jobs=n_jobs,
+    ).fit(X_SMALL, Y_SMALL)
+    for fold_models in model.estimators_:
+        assert [m.n_rows_fitted_ for m in fold_models] == [110, 90, 40]
 
 
 def test_failing_branch_names_branch_and_fold():
