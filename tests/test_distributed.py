@@ -187,3 +187,23 @@ def test_dask_branches_see_aligned_arrays(dask_client, container):
     with joblib.parallel_config(backend="dask"):
         model.fit(X, y, sample_weight=np.linspace(0.5, 1.5, len(y)))
     assert model.named_estimators_["probe"].aligned_
+
+
+def test_dask_scatters_the_data_once_per_fit(dask_client, monkeypatch):
+    """X and y travel to the cluster once per fit, not once per task: every
+    task of the plan refers to the same scattered data."""
+    X, y = _classification()
+    scattered = []
+    scatter = dask_client.scatter
+
+    def recording_scatter(data, *args, **kwargs):
+        scattered.append(data)
+        return scatter(data, *args, **kwargs)
+
+    monkeypatch.setattr(dask_client, "scatter", recording_scatter)
+    model = _classifier()  # 3 branches x (3 folds + refit): 12 tasks
+    with joblib.parallel_config(backend="dask"):
+        model.fit(X, y)
+    shapes = [getattr(data, "shape", None) for data in scattered]
+    assert shapes.count(X.shape) == 1
+    assert shapes.count(y.shape) == 1  # y (label-encoded); folds are shorter
