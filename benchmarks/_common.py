@@ -207,9 +207,10 @@ def tree_cpu():
         process that ends while it is read is left out. The sum of the values
         is the CPU time of the whole tree.
     """
-    me = psutil.Process()
+    processes = process_tree()
+    me = processes[0]
     seconds = {}
-    for proc in [me, *me.children(recursive=True)]:
+    for proc in processes:
         try:
             t = proc.cpu_times()
         except psutil.Error:  # a worker that ended meanwhile
@@ -357,6 +358,8 @@ class TreeMemory(threading.Thread):
         -------
         int or None
         """
+        if not os.path.exists("/proc/self/smaps_rollup"):
+            return None  # not Linux, or a kernel older than 4.14
         total = 0
         for proc in processes:
             try:
@@ -365,9 +368,6 @@ class TreeMemory(threading.Thread):
                         if line.startswith(b"Pss:"):
                             total += int(line.split()[1]) * 1024
                             break
-            except FileNotFoundError:
-                if not os.path.exists("/proc/self/smaps_rollup"):
-                    return None  # no smaps_rollup on this system
             except (OSError, ValueError):  # a process that ended meanwhile
                 continue
         return total
@@ -401,12 +401,11 @@ class TreeMemory(threading.Thread):
 
     def run(self):
         """Poll until :meth:`stop` (the body of the thread)."""
-        me = psutil.Process()
-        processes, renewed, pss_read = [me], -1.0, -1.0
+        processes, renewed, pss_read = [], -1.0, -1.0
         while not self._stop_event.is_set():
             now = time.perf_counter()
             if now - renewed > self.children_seconds:
-                processes = [me, *me.children(recursive=True)]
+                processes = process_tree()
                 renewed = now
             sample = self.measure(processes)
             if sample.rss > self.peak:
@@ -442,8 +441,18 @@ def tree_memory():
         Their summed RSS, this process's RSS and their summed anonymous
         memory.
     """
+    return TreeMemory.measure(process_tree())
+
+
+def process_tree():
+    """This process and its live descendants, this process first.
+
+    Returns
+    -------
+    list of psutil.Process
+    """
     me = psutil.Process()
-    return TreeMemory.measure([me, *me.children(recursive=True)])
+    return [me, *me.children(recursive=True)]
 
 
 # -- child processes -----------------------------------------------------------

@@ -79,7 +79,7 @@ import sys
 import time
 
 import joblib
-import psutil
+import psutil  # noqa: F401 (required: the load and memory are measured with it)
 import sklearn
 from _common import (
     RESULTS,
@@ -94,6 +94,7 @@ from _common import (
     memory_gb,
     package_versions,
     print_child_result,
+    process_tree,
     run_child_script,
     tree_cpu,
     tree_memory,
@@ -268,8 +269,7 @@ def child_fit(spec):
             gc.collect()
             time.sleep(0.2)
             baseline = tree_memory().rss
-            me = psutil.Process()
-            baseline_pss = TreeMemory.pss([me, *me.children(recursive=True)])
+            baseline_pss = TreeMemory.pss(process_tree())
             memory = TreeMemory(POLL_SECONDS, pss_seconds=PSS_SECONDS)
             cpu0, busy0 = _tree_cpu(), cpu_busy()
             memory.start()

@@ -99,18 +99,17 @@ def _fit_task(
     start = time.perf_counter()
     try:
         if train is None:
-            X_fit, y_fit, params = X, y, fit_params
+            # Some schedulers (dask's distributed) hand workers unaligned
+            # arrays, on which NumPy takes other (non-SIMD) code paths: results
+            # could then differ from a local fit in the last bit. The refit
+            # passes the data on as it came, so it gets an aligned copy if
+            # needed; the rows of a fold are a fresh, aligned copy already.
+            X_fit, y_fit = _aligned(X), _aligned(y)
+            params = {key: _aligned(value) for key, value in fit_params.items()}
         else:
             X_fit = _safe_indexing(X, train)
             y_fit = _safe_indexing(y, train)
             params = _check_method_params(X, fit_params, train)
-        # Some schedulers (dask's distributed) hand workers unaligned arrays,
-        # on which NumPy takes other (non-SIMD) code paths: results could then
-        # differ from a local fit in the last bit. What reaches the estimator
-        # as it came (the refit's data) gets an aligned copy, only if needed;
-        # the rows of a fold are a fresh, aligned copy already.
-        X_fit, y_fit = _aligned(X_fit), _aligned(y_fit)
-        params = {key: _aligned(value) for key, value in params.items()}
         estimator.fit(X_fit, y_fit, **params)
         seconds = time.perf_counter() - start
         output = None
@@ -287,14 +286,13 @@ def _run_task(index, function, inner_threads, caller, *args):
     (the trees of a forest) over the cluster as tasks of their own.
     """
     in_caller = _process_id() == caller
-    if inner_threads is None:
-        if in_caller:  # the plan runs in the caller: nothing to limit
-            return index, function(*args)
-        # A single-worker plan sent to a distributed backend anyway.
-        with parallel_config(backend="threading"):
-            return index, function(*args)
+    if inner_threads is None and in_caller:  # a sequential plan: no budget
+        return index, function(*args)
     # In a thread of the caller, the caller already limits the shared pools.
-    pools = nullcontext() if in_caller else threadpool_limits(inner_threads)
+    # A single-worker plan (inner_threads None) may still run elsewhere, on a
+    # distributed backend: its inner calls then run one at a time.
+    limit = not in_caller and inner_threads is not None
+    pools = threadpool_limits(inner_threads) if limit else nullcontext()
     with pools, parallel_config(backend="threading", n_jobs=inner_threads):
         return index, function(*args)
 
