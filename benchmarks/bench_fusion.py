@@ -247,10 +247,8 @@ def details(method, model):
     """What a fitted skmg model chose: auto's pick, cascade's depth, weights."""
     info = {}
     if method == "auto":
-        info["chosen"] = (
-            model.fusion_.name if hasattr(model.fusion_, "name") else ("stacking")
-        )
-        info["fusion_scores"] = dict(model.fusion_scores_)
+        info["chosen"] = model.fusion_.best_name_
+        info["fusion_scores"] = dict(model.fusion_.scores_)
     if method == "cascade":
         info["levels"] = len(model.levels_)
         info["level_scores"] = [float(s) for s in model.fusion_.level_scores_]

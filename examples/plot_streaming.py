@@ -61,6 +61,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skmg import MultiGranularityClassifier
+from skmg.fusion import WeightedFusion
 from skmg.granularity import Pooling
 
 
@@ -90,7 +91,9 @@ def granularities():
     ]
 
 
-stream_model = MultiGranularityClassifier(granularities(), fusion="weighted", decay=0.9)
+stream_model = MultiGranularityClassifier(
+    granularities(), fusion=WeightedFusion(decay=0.9)
+)
 names = [name for name, _ in stream_model.granularities]
 
 # %%

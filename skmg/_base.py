@@ -1,4 +1,9 @@
-"""The shared machinery of the multi-granularity meta-estimators."""
+"""The shared machinery of the multi-granularity meta-estimators.
+
+The base orchestrates: validate, make the folds, run the plan of each level,
+hand the out-of-fold outputs to the fusion strategy. It knows no strategy by
+name: it asks the strategy (:class:`~skmg.fusion.BaseFusion`) what it needs.
+"""
 
 import inspect
 import numbers
@@ -27,10 +32,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import fusion as _fusion
 from ._compat import (
     HasMethods,
-    Interval,
     StrOptions,
     _BaseComposition,
     _check_feature_names_in,
@@ -41,16 +44,20 @@ from ._compat import (
     _safe_indexing,
     _VisualBlock,
 )
-from ._plan import PREDICT, PROBA, Task, aggregate, branch_output, run_plan
+from ._levels import LevelBranch, LevelRunner, augmented_input
+from ._outputs import BranchOutputs, fitted_output, labels_from_output, output_names
 from ._plan import _task_error as _plan_task_error
+from .fusion import FUSIONS, make_fusion
+from .fusion._base import cross_val_fuse_score, default_score
 
 
 def _partial_fit_available(self):
     """``available_if`` check of ``partial_fit``, raising with the reason."""
-    fusion = self._fusion_name()
-    if fusion not in ("average", "weighted"):
+    strategy = self._make_strategy()
+    if not hasattr(strategy, "partial_fit"):
         raise AttributeError(
-            f"partial_fit needs fusion='average' or 'weighted'; got fusion={fusion!r}"
+            f"partial_fit needs a fusion that learns online (one with partial_fit, "
+            f"such as 'average' or 'weighted'); got fusion={self.fusion!r}"
         )
     for name, estimator in self.granularities:
         if _is_drop(estimator):
@@ -80,20 +87,15 @@ class _BaseMultiGranularity(
     """Base of the multi-granularity classifier and regressor.
 
     Subclasses set ``_default_final_estimator`` and implement the target
-    handling (``_validate_target``), the output methods
-    (``_resolve_methods``), the default score and the decoding of predictions.
+    handling (``_validate_target``) and the decoding of predictions.
     """
 
     _parameter_constraints: dict = {
         "granularities": [list],
-        "fusion": [StrOptions(set(_fusion.FUSIONS)), HasMethods("fit")],
+        "fusion": [StrOptions(set(FUSIONS)), HasMethods("fit")],
         "final_estimator": [None, HasMethods("fit")],
         "cv": ["cv_object"],
         "passthrough": ["boolean", list],
-        "weights": [None, "array-like"],
-        "max_levels": [Interval(numbers.Integral, 1, None, closed="left")],
-        "tol": [Interval(numbers.Real, None, None, closed="neither")],
-        "decay": [Interval(numbers.Real, 0, 1, closed="both")],
         "refit": ["boolean"],
         "memory": [None, str, HasMethods(["cache"])],
         "n_jobs": [None, numbers.Integral],
@@ -109,10 +111,6 @@ class _BaseMultiGranularity(
         final_estimator=None,
         cv=5,
         passthrough=False,
-        weights=None,
-        max_levels=3,
-        tol=1e-4,
-        decay=0.9,
         refit=True,
         memory=None,
         n_jobs=None,
@@ -123,10 +121,6 @@ class _BaseMultiGranularity(
         self.final_estimator = final_estimator
         self.cv = cv
         self.passthrough = passthrough
-        self.weights = weights
-        self.max_levels = max_levels
-        self.tol = tol
-        self.decay = decay
         self.refit = refit
         self.memory = memory
         self.n_jobs = n_jobs
@@ -262,12 +256,20 @@ class _BaseMultiGranularity(
         names = [name for name, _ in self.granularities]
         branches = [est for _, est in self.granularities]
         parallel = _VisualBlock("parallel", branches, names=names, dash_wrapped=False)
-        if self._fusion_name() == "stacking":
-            final, label = self._final_estimator(), "final_estimator"
+        try:
+            strategy = self._make_strategy()
+        except Exception:  # an invalid fusion: fit will say why
+            strategy = None
+        final = getattr(strategy, "final_estimator", None)
+        if final is not None:
+            shown, label = final, "final_estimator"
         else:
-            final, label = f"fusion={self.fusion!r}", "fusion"
+            shown, label = (
+                (strategy if strategy is not None else str(self.fusion)),
+                "fusion",
+            )
         final_block = _VisualBlock(
-            "parallel", [final], names=[label], dash_wrapped=False
+            "parallel", [shown], names=[label], dash_wrapped=False
         )
         return _VisualBlock("serial", (parallel, final_block), dash_wrapped=False)
 
@@ -277,8 +279,8 @@ class _BaseMultiGranularity(
         """Get the metadata routing of this object.
 
         Each branch receives the metadata it requests for ``fit``; the splitter
-        receives ``groups``; the final estimator of stacking receives what it
-        requests for ``fit`` and ``predict``.
+        receives ``groups``; the final estimator of a stacking fusion receives
+        what it requests for ``fit`` and ``predict``.
 
         Returns
         -------
@@ -293,10 +295,10 @@ class _BaseMultiGranularity(
                 **{name: est},
                 method_mapping=MethodMapping().add(caller="fit", callee="fit"),
             )
-        if self._fusion_name() == "stacking":
-            final = getattr(self, "final_estimator_", None)
-            if final is None:
-                final = self._final_estimator()
+        final = getattr(self, "final_estimator_", None)
+        if final is None:
+            final = getattr(self._make_strategy(), "final_estimator", None)
+        if final is not None:
             router.add(
                 final_estimator=final,
                 method_mapping=MethodMapping()
@@ -338,22 +340,27 @@ class _BaseMultiGranularity(
 
     # -- fit --------------------------------------------------------------
 
-    def _fusion_name(self):
-        """The fusion strategy by name; an estimator instance means stacking."""
-        return self.fusion if isinstance(self.fusion, str) else "stacking"
-
-    def _final_estimator(self):
-        """The (unfitted) final estimator of stacking."""
-        if not isinstance(self.fusion, str):
-            if self.final_estimator is not None:
+    def _make_strategy(self):
+        """The unfitted fusion strategy, its final estimator (if it has one)
+        filled in with ``final_estimator`` or the default."""
+        strategy = make_fusion(self.fusion)
+        params = strategy.get_params(deep=False)
+        if "final_estimator" in params:
+            if params["final_estimator"] is None:
+                final = self.final_estimator
+                if final is None:
+                    final = self._default_final_estimator()
+                strategy.set_params(final_estimator=final)
+            elif self.final_estimator is not None:
                 raise ValueError(
-                    "the final estimator is given twice: as 'fusion' and as "
+                    "the final estimator is given twice: in 'fusion' and as "
                     "'final_estimator'; give it once."
                 )
-            return self.fusion
-        if self.final_estimator is None:
-            return self._default_final_estimator()
-        return self.final_estimator
+        return strategy
+
+    def _stack_method(self):
+        """The output asked of the branches (the classifier's ``stack_method``)."""
+        return getattr(self, "stack_method", "auto")
 
     def _make_folds(self, X, y, split_params):
         """Split once; every branch sees the same folds."""
@@ -393,23 +400,22 @@ class _BaseMultiGranularity(
         X = check_array(X, accept_sparse=True, ensure_all_finite=False)
         return X.tocsr() if sp.issparse(X) else X
 
-    def _check_fusion_params(self, fusion):
-        if self.weights is not None and fusion != "average":
-            raise ValueError(
-                f"'weights' fixes the weights of fusion='average'; fusion={fusion!r} "
-                "does not take them."
-            )
-        if self.passthrough is not False and fusion != "stacking":
+    def _check_passthrough(self, strategy):
+        if self.passthrough is not False and not strategy.accepts_features:
             raise ValueError(
                 "passthrough gives the original features to the fusion stage, but "
-                f"fusion={fusion!r} does not learn from features; use "
+                f"fusion={self.fusion!r} does not learn from features; use "
                 "fusion='stacking' or passthrough=False."
             )
 
     def _forget_fitted_state(self):
         """Drop what an earlier fit or partial_fit left (a new fit starts over)."""
         for attribute in list(vars(self)):
-            if attribute.endswith("_") or attribute.startswith("_stream"):
+            if (
+                attribute.endswith("_")
+                or attribute.startswith("_stream")
+                or attribute == "_level_plan"
+            ):
                 delattr(self, attribute)
 
     def _fit(self, X, y, sample_weight, groups, fit_params):
@@ -427,179 +433,155 @@ class _BaseMultiGranularity(
         X, y = indexable(X, y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
-        n_classes = len(self.classes_) if self._is_classifier() else None
-        fusion = self._fusion_name()
+        n_classes = self._n_classes()
+        strategy = self._make_strategy()
 
         branch_params, split_params, fusion_params = self._route(
             names, estimators, sample_weight, groups, fit_params
         )
         active = [(n, e) for n, e in zip(names, estimators) if not _is_drop(e)]
-        active_names = [n for n, _ in active]
-        active_estimators = [e for _, e in active]
-        self._check_fusion_params(fusion)
+        names = [n for n, _ in active]
+        estimators = [e for _, e in active]
+        self._check_passthrough(strategy)
         for name, est in active:
             _warn_if_frozen(name, est)
-        methods = self._resolve_methods(active_names, active_estimators)
+        methods = strategy.resolve_outputs(
+            names, estimators, self._stack_method(), self._is_classifier()
+        )
         folds = self._make_folds(X, y, split_params)
         self.stack_method_ = methods
-        self.fit_times_ = dict.fromkeys(active_names, 0.0)
-        level = _Level(self, X, y, folds, n_classes, sample_weight)
-
-        if fusion == "residual":
-            return self._fit_residual(
-                level, active_names, active_estimators, branch_params
-            )
-
-        fitted, blocks, covered = level.fit(
-            active_names, active_estimators, methods, branch_params
+        self.fit_times_ = dict.fromkeys(names, 0.0)
+        runner = LevelRunner(
+            X,
+            y,
+            folds,
+            n_classes,
+            refit=self.refit,
+            memory=self.memory,
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
+            fit_times=self.fit_times_,
         )
-        self.estimators_ = fitted
-        self.levels_ = [fitted]
-        self.granularity_scores_ = {
-            name: level.score(block, method)
-            for name, block, method in zip(active_names, blocks, methods)
-        }
-        if fusion == "cascade":
-            blocks, cascade = self._fit_cascade(
-                level, active_names, active_estimators, branch_params, blocks
-            )
-        self._set_oof(blocks, level.covered)
 
+        # Levels: one for a single-pass strategy; a multi-pass one asks for
+        # the next level after each (on the rows with out-of-fold outputs).
+        levels, fitted_levels, plan = [], [], []
+        covered = None
+        sw = sample_weight
+        level = strategy.next_level([], y, sw, n_branches=len(names))
+        while level is not None:
+            if levels and not covered.all():
+                raise ValueError(
+                    f"fusion={self.fusion!r} feeds every row's out-of-fold outputs "
+                    "to the next level, so 'cv' must put every row in a test fold; "
+                    f"{int((~covered).sum())} rows are in none."
+                )
+            branches = list(
+                range(len(names)) if level.branches is None else level.branches
+            )
+            level_X, level_estimators = X, [estimators[b] for b in branches]
+            if level.augment:
+                level_X = augmented_input(X, levels[-1])
+                n_features = level_X.shape[1] - sum(b.shape[1] for b in levels[-1])
+                level_estimators = [
+                    LevelBranch(e, n_features) for e in level_estimators
+                ]
+            fitted, blocks, level_covered = runner.fit(
+                [names[b] for b in branches],
+                level_estimators,
+                [methods[b] for b in branches],
+                [branch_params[b] for b in branches],
+                X=level_X,
+                y=level.target,
+            )
+            covered = level_covered if covered is None else covered & level_covered
+            levels.append(self._outputs(blocks, branches))
+            fitted_levels.append(fitted)
+            plan.append((branches, bool(level.augment)))
+            sw = None if sample_weight is None else sample_weight[covered]
+            level = strategy.next_level(
+                [lv.take(covered) for lv in levels],
+                y[covered],
+                sw,
+                n_branches=len(names),
+            )
+        n_used = strategy.used_levels(
+            [lv.take(covered) for lv in levels], y[covered], sw
+        )
+        self.levels_ = fitted_levels[:n_used]
+        self._level_plan = plan[:n_used]
+        # Each branch as first fitted, with its out-of-fold block.
+        first_fit, first_block = {}, {}
+        for fitted, outputs, (branches, _) in zip(fitted_levels, levels, plan):
+            for b, model, block in zip(branches, fitted, outputs):
+                first_fit.setdefault(b, model)
+                first_block.setdefault(b, block)
+        self.estimators_ = [first_fit[b] for b in range(len(names))]
+        own = strategy.granularity_outputs(
+            self._outputs([first_block[b] for b in range(len(names))])
+        )
         y_fit = y[covered]
-        sw_fit = None if sample_weight is None else sample_weight[covered]
-        outputs = [block[covered] for block in blocks]
+        self.granularity_scores_ = {
+            name: float(
+                default_score(
+                    y_fit,
+                    fused_predict_block(block[covered], kind, self._is_classifier()),
+                    self._is_classifier(),
+                    sw,
+                )
+            )
+            for name, block, kind in zip(own.names, own, own.kinds)
+        }
+
+        outputs = strategy.level_outputs(levels[:n_used])
+        self._n_outputs_per_branch = [block.shape[1] for block in outputs]
+        self._output_branches = list(outputs.names)
+        self.oof_predictions_ = np.hstack(list(outputs))
+        self.oof_mask_ = covered
+        outputs = outputs.take(covered)
         passthrough = self._passthrough_block(X)
         if passthrough is not None:
-            passthrough = passthrough[covered]
-        if fusion == "auto":
-            candidates = self._auto_candidates(methods, n_classes)
-            chosen, self.fusion_scores_ = _fusion.select_fusion(
-                candidates,
-                outputs,
-                y_fit,
-                sw_fit,
-                self._fusion_score,
-                self._is_classifier(),
-            )
-            strategy = candidates[chosen]
-        elif fusion == "cascade":
-            strategy = cascade
-        else:
-            strategy = self._make_fusion(fusion, methods, n_classes)
-        strategy.fit(
-            outputs,
-            y_fit,
-            sample_weight=sw_fit,
-            passthrough=passthrough,
-            **fusion_params,
+            outputs.features = passthrough[covered]
+        self.fusion_score_ = cross_val_fuse_score(
+            clone(strategy), outputs, y_fit, sw, **fusion_params
         )
+        strategy.fit(outputs, y_fit, sample_weight=sw, **fusion_params)
         self.fusion_ = strategy
-        if isinstance(strategy, _fusion.StackingFusion):
+        if hasattr(strategy, "final_estimator_"):
             self.final_estimator_ = strategy.final_estimator_
         return self
 
-    def _set_oof(self, blocks, covered):
-        self._n_outputs_per_branch = [block.shape[1] for block in blocks]
-        self.oof_predictions_ = np.hstack(blocks)
-        self.oof_mask_ = covered
+    def _n_classes(self):
+        return len(self.classes_) if self._is_classifier() else None
 
-    def _make_fusion(self, fusion, methods, n_classes):
-        if fusion == "stacking":
-            return _fusion.StackingFusion(self._final_estimator(), methods, n_classes)
-        if fusion == "average":
-            return _fusion.AverageFusion(methods[0], n_classes, weights=self._weights())
-        if fusion == "weighted":
-            return _fusion.WeightedFusion(methods[0], n_classes)
-        return _fusion.GreedyFusion(methods[0], n_classes)
-
-    def _weights(self):
-        """User weights of the non-dropped branches (dropped ones ignored)."""
-        if self.weights is None:
-            return None
-        weights = list(self.weights)
-        if len(weights) != len(self.granularities):
-            raise ValueError(
-                f"'weights' must have one weight per branch of 'granularities' "
-                f"({len(self.granularities)}); got {len(weights)}."
-            )
-        return [
-            w for w, (_, est) in zip(weights, self.granularities) if not _is_drop(est)
-        ]
-
-    def _auto_candidates(self, methods, n_classes):
-        """average, weighted (when it applies) and stacking, simplest first."""
-        names = [
-            n
-            for n in _fusion.AUTO_CANDIDATES
-            if n != "weighted" or n_classes is None or methods[0] == PROBA
-        ]
-        return {name: self._make_fusion(name, methods, n_classes) for name in names}
-
-    def _fit_cascade(self, level, names, estimators, branch_params, blocks):
-        """Add levels while the out-of-fold score improves (gcForest)."""
-        if not level.covered.all():
-            raise ValueError(
-                "fusion='cascade' feeds every row's out-of-fold outputs to the next "
-                "level, so 'cv' must put every row in a test fold; "
-                f"{int((~level.covered).sum())} rows are in none."
-            )
-        methods = self.stack_method_
-        n_classes = len(self.classes_) if self._is_classifier() else None
-        strategy = _fusion.CascadeFusion(
-            methods[0], n_classes, max_levels=self.max_levels, tol=self.tol
+    def _outputs(self, blocks, branches=None):
+        """Blocks of the branches at ``branches`` (default: all, in order) as
+        BranchOutputs."""
+        if branches is None:
+            branches = range(len(blocks))
+        names = list(self.fit_times_)
+        return BranchOutputs(
+            blocks,
+            kinds=[self.stack_method_[b] for b in branches],
+            n_classes=self._n_classes(),
+            names=[names[b] for b in branches],
         )
-        X = _numeric(level.X)
-        scores = [level.fused_score(strategy, blocks)]
-        while len(self.levels_) < strategy.max_levels:
-            wrapped = [_fusion.LevelBranch(est, X.shape[1]) for est in estimators]
-            X_next = strategy.level_input(X, blocks)
-            fitted, next_blocks, _ = level.fit(
-                names, wrapped, methods, branch_params, X=X_next
-            )
-            scores.append(level.fused_score(strategy, next_blocks))
-            if not strategy.improves(scores):
-                break
-            self.levels_.append(fitted)
-            blocks = next_blocks
-        strategy.level_scores_ = scores
-        return blocks, strategy
-
-    def _fit_residual(self, level, names, estimators, branch_params):
-        """Coarse to fine: each branch fits what the previous ones left."""
-        strategy = _fusion.ResidualFusion(self._learning_rates(len(names)))
-        blocks, fitted_all = [], []
-        self.granularity_scores_ = {}
-        for b, name in enumerate(names):
-            target = strategy.target(level.y, blocks)
-            fitted, (block,), covered = level.fit(
-                [name], [estimators[b]], [PREDICT], [branch_params[b]], y=target
-            )
-            if not covered.all():
-                raise ValueError(
-                    "fusion='residual' fits each branch on the residual of the "
-                    "out-of-fold predictions of the previous ones, so 'cv' must put "
-                    f"every row in a test fold; {int((~covered).sum())} rows are in "
-                    "none."
-                )
-            fitted_all.extend(fitted)
-            blocks.append(block)
-            self.granularity_scores_[name] = level.score(strategy._sum(blocks), PREDICT)
-        self.estimators_ = fitted_all
-        self.levels_ = [fitted_all]
-        self._set_oof(blocks, level.covered)
-        self.fusion_ = strategy.fit(blocks, level.y)
-        return self
-
-    def _fusion_score(self, strategy, outputs, y, sample_weight):
-        """The default metric of the estimator for a fitted fusion strategy."""
-        return self._score_predictions(y, strategy.predict(outputs), sample_weight)
 
     def _configured_fusion_has(self, method):
         """Before fit: would the configured fusion offer ``method``?"""
-        fusion = self._fusion_name()
-        if fusion == "stacking":
-            return hasattr(self._final_estimator(), method)
-        return self._average_has(method)
+        try:
+            strategy = self._make_strategy()
+            names, estimators = [], []
+            for name, est in self.granularities:
+                if not _is_drop(est):
+                    names.append(name)
+                    estimators.append(est)
+            kinds = strategy.resolve_outputs(
+                names, estimators, self._stack_method(), self._is_classifier()
+            )
+        except (ValueError, TypeError, AttributeError):
+            return False
+        return strategy._responds(method, kinds)
 
     # -- incremental learning ----------------------------------------------
 
@@ -609,47 +591,57 @@ class _BaseMultiGranularity(
         if first:
             names, estimators = self._validate_granularities()
             active = [(n, e) for n, e in zip(names, estimators) if not _is_drop(e)]
-            self._check_fusion_params(self._fusion_name())
+            strategy = self._make_strategy()
         _check_2d_not_empty(X)
         validate_data(self, X=X, reset=first, skip_check_array=True)
         y = self._partial_fit_target(X, y, classes, first)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
-        n_classes = len(self.classes_) if self._is_classifier() else None
+        n_classes = self._n_classes()
 
         if first:
             names = [n for n, _ in active]
-            self.stack_method_ = self._resolve_methods(names, [e for _, e in active])
+            self.stack_method_ = strategy.resolve_outputs(
+                names,
+                [e for _, e in active],
+                self._stack_method(),
+                self._is_classifier(),
+            )
             self.estimators_ = [clone(e) for _, e in active]
             self.levels_ = [self.estimators_]
+            self._level_plan = [(list(range(len(names))), False)]
             self.fit_times_ = dict.fromkeys(names, 0.0)
-            self.fusion_ = self._make_fusion(
-                self._fusion_name(), self.stack_method_, n_classes
+            self._n_outputs_per_branch = None
+            self._output_branches = names
+            # Nothing was learned yet: the strategy starts from no rows.
+            self.fusion_ = strategy.partial_fit(
+                self._outputs([np.empty((0, 0))] * len(names)), y[:0]
             )
-            # fixed user weights for average, equal weights to start with
-            # for weighted
-            self.fusion_.weights_ = _fusion.AverageFusion._learn_weights(
-                self.fusion_, [None] * len(names), None, None
-            )
-        if not hasattr(self, "_stream_losses"):
-            # Hedge-style state: weights_ == softmax(-losses); after fit, the
-            # learned weights are the starting point.
-            self._stream_losses = -np.log(np.clip(self.fusion_.weights_, 1e-300, None))
+        if not hasattr(self, "_stream_scores"):
             self._stream_scores = np.zeros(len(self.estimators_))
             self._stream_batches = 0  # batches scored before being learned
             self._stream_learned = hasattr(self, "oof_predictions_")
 
-        # Prequential: score each branch on the batch before it learns it.
+        # Prequential: the branches are scored on the batch before they
+        # learn it, and the strategy learns from those outputs.
         learned = self._stream_learned
-        losses = np.zeros(len(self.estimators_))
-        for b, (name, branch) in enumerate(self.named_estimators_.items()):
-            method = self.stack_method_[b]
-            if learned:
-                block = _level_outputs([branch], X, [method], n_classes)[0]
-                losses[b] = _stream_loss(block, y, method, n_classes, sample_weight)
-                self._stream_scores[b] += self._score_output(
-                    block, method, y, sample_weight
+        if learned:
+            outputs = self._outputs(
+                [
+                    fitted_output(branch, X, method, n_classes)
+                    for branch, method in zip(self.estimators_, self.stack_method_)
+                ]
+            )
+            self._n_outputs_per_branch = [block.shape[1] for block in outputs]
+            for b, (block, kind) in enumerate(zip(outputs, outputs.kinds)):
+                self._stream_scores[b] += default_score(
+                    y,
+                    fused_predict_block(block, kind, self._is_classifier()),
+                    self._is_classifier(),
+                    sample_weight,
                 )
+            self.fusion_.partial_fit(outputs, y, sample_weight)
+        for name, branch in self.named_estimators_.items():
             start = time.perf_counter()
             for model in branch if isinstance(branch, list) else [branch]:
                 _partial_fit_branch(name, model, X, y, n_classes, sample_weight)
@@ -661,10 +653,6 @@ class _BaseMultiGranularity(
                 name: float(score / self._stream_batches)
                 for name, score in zip(self.named_estimators_, self._stream_scores)
             }
-            if self._fusion_name() == "weighted":
-                self._stream_losses = self.decay * self._stream_losses + losses
-                shifted = np.exp(-(self._stream_losses - self._stream_losses.min()))
-                self.fusion_.weights_ = shifted / shifted.sum()
         elif not hasattr(self, "granularity_scores_"):
             # nothing was learned before this batch: no score yet
             self.granularity_scores_ = dict.fromkeys(self.named_estimators_, np.nan)
@@ -673,24 +661,27 @@ class _BaseMultiGranularity(
     # -- prediction -------------------------------------------------------
 
     def _branch_outputs(self, X):
-        """The output block of every fitted branch for ``X`` (through every
-        level of a cascade)."""
+        """The outputs the fusion combines for ``X``: every kept level in
+        turn, an augmented level fed the previous level's outputs."""
         check_is_fitted(self)
         _check_2d_not_empty(X)
         validate_data(self, X=X, reset=False, skip_check_array=True)
-        n_classes = len(self.classes_) if self._is_classifier() else None
-        blocks = _level_outputs(self.levels_[0], X, self.stack_method_, n_classes)
-        if len(self.levels_) > 1:
-            X = _numeric(X)
-            for fitted in self.levels_[1:]:
-                X_next = self.fusion_.level_input(X, blocks)
-                blocks = _level_outputs(fitted, X_next, self.stack_method_, n_classes)
-        return blocks
+        n_classes = self._n_classes()
+        levels = []
+        for fitted, (branches, augment) in zip(self.levels_, self._level_plan):
+            level_X = augmented_input(X, levels[-1]) if augment else X
+            blocks = [
+                fitted_output(model, level_X, self.stack_method_[b], n_classes)
+                for model, b in zip(fitted, branches)
+            ]
+            levels.append(self._outputs(blocks, branches))
+        outputs = self.fusion_.level_outputs(levels)
+        outputs.features = self._passthrough_block(X)
+        return outputs
 
     def _fuse(self, method, X):
-        blocks = self._branch_outputs(X)
-        passthrough = self._passthrough_block(X)
-        return getattr(self.fusion_, method)(blocks, passthrough=passthrough)
+        outputs = self._branch_outputs(X)  # checks that the model is fitted
+        return getattr(self.fusion_, method)(outputs)
 
     def transform(self, X):
         """Return the output of every granularity for ``X``.
@@ -710,12 +701,12 @@ class _BaseMultiGranularity(
         outputs : ndarray of shape (n_samples, n_outputs)
             The branch outputs.
         """
-        blocks = self._branch_outputs(X)
-        passthrough = self._passthrough_block(X)
-        if passthrough is not None:
-            if sp.issparse(passthrough):
-                return sp.hstack(blocks + [passthrough], format="csr")
-            blocks.append(passthrough)
+        outputs = self._branch_outputs(X)
+        blocks = list(outputs)
+        if outputs.features is not None:
+            if sp.issparse(outputs.features):
+                return sp.hstack(blocks + [outputs.features], format="csr")
+            blocks.append(outputs.features)
         return np.hstack(blocks)
 
     def get_feature_names_out(self, input_features=None):
@@ -736,11 +727,12 @@ class _BaseMultiGranularity(
         input_features = _check_feature_names_in(
             self, input_features, generate_names=self.passthrough is not False
         )
+        branch_names = list(self.fit_times_)
+        classes = self.classes_ if self._is_classifier() else None
         names = []
-        for name, method, width in zip(
-            self.named_estimators_, self.stack_method_, self._n_outputs_per_branch
-        ):
-            names.extend(self._output_names(name, method, width))
+        for name, width in zip(self._output_branches, self._n_outputs_per_branch):
+            method = self.stack_method_[branch_names.index(name)]
+            names.extend(output_names(name, method, width, classes))
         if self.passthrough is True:
             names.extend(input_features)
         elif self.passthrough is not False:
@@ -762,111 +754,11 @@ class _BaseMultiGranularity(
         return columns
 
 
-class _Level:
-    """One pass of the fit plan over some branches, on fixed folds.
-
-    Holds what every level of a fit shares (the data, the folds, the weights)
-    so that the standard fit, each cascade level and each residual stage run
-    the same code.
-    """
-
-    def __init__(self, owner, X, y, folds, n_classes, sample_weight):
-        self.owner = owner
-        self.X = X
-        self.y = y
-        self.folds = folds
-        self.n_classes = n_classes
-        self.sample_weight = sample_weight
-        self.covered = None
-
-    def fit(self, names, estimators, methods, params, X=None, y=None):
-        """Fit the branches on every fold (and refit); return the fitted
-        branches, their out-of-fold blocks and the rows those cover."""
-        owner = self.owner
-        X = self.X if X is None else X
-        y = self.y if y is None else y
-        n_samples = len(self.y)
-        # The refits (the longest fits) first, then fold by fold: workers
-        # start on the long tasks, and with branches of similar cost the fits
-        # of one branch seldom run at once (lower peak memory).
-        folds = [*([None] if owner.refit else []), *range(len(self.folds))]
-        tasks = [Task(b, name, fold) for fold in folds for b, name in enumerate(names)]
-        results = run_plan(
-            tasks,
-            estimators,
-            X,
-            y,
-            self.folds,
-            methods=methods,
-            n_classes=self.n_classes,
-            fit_params=params,
-            memory=owner.memory,
-            n_jobs=owner.n_jobs,
-            verbose=owner.verbose,
-            keep_fold_models=not owner.refit,
-        )
-        fold_models = [[] for _ in names]
-        fold_outputs = [[] for _ in names]
-        refitted = [None] * len(names)
-        for task, (fitted, output, seconds) in zip(tasks, results):
-            owner.fit_times_[task.name] = owner.fit_times_.get(task.name, 0.0) + seconds
-            if task.fold is None:
-                refitted[task.branch] = fitted
-            else:
-                fold_models[task.branch].append(fitted)
-                fold_outputs[task.branch].append(output)
-        test_rows = [test for _, test in self.folds]
-        blocks = []
-        covered = np.ones(n_samples, dtype=bool)
-        for b in range(len(names)):
-            block, rows = aggregate(
-                fold_outputs[b], test_rows, n_samples, methods[b], self.n_classes
-            )
-            blocks.append(block)
-            covered &= rows
-        if not covered.any():
-            raise ValueError(
-                "'cv' left every row out of the test folds; the fusion stage "
-                "needs out-of-fold outputs for at least one row."
-            )
-        self.covered = covered
-        return (refitted if owner.refit else fold_models), blocks, covered
-
-    def _weights(self):
-        sw = self.sample_weight
-        return None if sw is None else sw[self.covered]
-
-    def score(self, block, method):
-        """Out-of-fold score of one block on the covered rows."""
-        return self.owner._score_output(
-            block[self.covered], method, self.y[self.covered], self._weights()
-        )
-
-    def fused_score(self, strategy, blocks):
-        """Out-of-fold score of a fusion strategy fitted on the blocks."""
-        outputs = [block[self.covered] for block in blocks]
-        y = self.y[self.covered]
-        strategy.fit(outputs, y, sample_weight=self._weights())
-        return self.owner._fusion_score(strategy, outputs, y, self._weights())
-
-
-def _level_outputs(fitted, X, methods, n_classes):
-    """Outputs of the fitted branches of one level (fold models averaged)."""
-    blocks = []
-    n_samples = _num_samples(X)
-    for branch, method in zip(fitted, methods):
-        if isinstance(branch, list):  # refit=False: the fold models
-            outputs = [branch_output(m, X, method, n_classes) for m in branch]
-            rows = [np.arange(n_samples)] * len(outputs)
-            blocks.append(aggregate(outputs, rows, n_samples, method, n_classes)[0])
-        else:
-            blocks.append(branch_output(branch, X, method, n_classes))
-    return blocks
-
-
-def _numeric(X):
-    """``X`` as a numeric array, for fusions that append outputs to it."""
-    return check_array(X, accept_sparse="csr", ensure_all_finite=False)
+def fused_predict_block(block, kind, classification):
+    """What one branch's block predicts on its own: encoded labels or targets."""
+    if not classification:
+        return block
+    return labels_from_output(block, kind)
 
 
 def _warn_if_frozen(name, estimator):
@@ -899,12 +791,15 @@ def _check_2d_not_empty(X):
 
 
 def _stateless_view(step):
-    """Whether a view's output depends only on its parameters, not on data."""
-    from sklearn.preprocessing import FunctionTransformer
-
-    from .granularity import IntervalFeatures, Pooling
-
-    return isinstance(step, (FunctionTransformer, IntervalFeatures, Pooling))
+    """Whether a view's output depends only on its parameters, not on data:
+    it says so (``_stateless``) or needs no fit (scikit-learn's
+    ``requires_fit`` tag, as ``FunctionTransformer``)."""
+    if getattr(step, "_stateless", False):
+        return True
+    try:
+        return not get_tags(step).requires_fit
+    except (AttributeError, TypeError):
+        return False
 
 
 def partial_fit_obstacle(estimator):
@@ -968,21 +863,6 @@ def _is_fitted(estimator):
     except NotFittedError:
         return False
     return True
-
-
-def _stream_loss(block, y, method, n_classes, sample_weight):
-    """Loss of a branch on a batch it has not learned yet: log-loss of its
-    probabilities, squared error of its predictions, or its error rate."""
-    if n_classes is None:
-        residual = block - y.reshape(len(y), -1)
-        per_row = (residual**2).mean(axis=1)
-    elif method == PROBA:
-        per_row = -np.log(np.clip(block[np.arange(len(y)), y], 1e-12, None))
-    else:
-        from ._estimators import _labels_from_output
-
-        per_row = (_labels_from_output(block, method) != y).astype(np.float64)
-    return np.average(per_row, weights=sample_weight)
 
 
 def _is_drop(estimator):

@@ -1,11 +1,8 @@
 """MultiGranularityClassifier and MultiGranularityRegressor."""
 
-from numbers import Real
-
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, is_classifier, is_regressor
 from sklearn.linear_model import LogisticRegression, RidgeCV
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -17,10 +14,8 @@ from ._base import (
     _is_drop,
     _partial_fit_available,
 )
-from ._compat import Interval, StrOptions, _fit_context
-from ._plan import DECISION, PREDICT, PROBA
-
-_OUTPUT_ORDER = (PROBA, DECISION, PREDICT)
+from ._compat import StrOptions, _fit_context
+from .fusion import fused_predict
 
 _COMMON_PARAMETERS = """
     granularities : list of (str, estimator)
@@ -29,29 +24,33 @@ _COMMON_PARAMETERS = """
         shows the data at one granularity) and a model. A branch set to
         ``"drop"`` (for example with :meth:`set_params`) is left out.
 
-    fusion : {fusions} or estimator, default="stacking"
-        How the branch outputs are combined (see :mod:`skmg.fusion`):
+    fusion : {fusions}, BaseFusion or estimator, default="stacking"
+        How the branch outputs are combined: a strategy of
+        :mod:`skmg.fusion` (tuned as ``fusion__param``), one of its string
+        shortcuts (the strategy with its defaults), or any other estimator
+        (stacking with it as final estimator):
 
-        - ``"stacking"``: ``final_estimator`` is fitted on the out-of-fold
-          outputs of the branches; an estimator instance means stacking with
-          that final estimator;
-        - ``"average"``: the mean of the branch outputs ({average}),
-          optionally with fixed ``weights``;
-        - ``"weighted"``: a weighted mean whose non-negative weights, summing
-          to one, minimise the {loss} of the out-of-fold outputs;
-        - ``"greedy"``: Caruana's ensemble selection with replacement on the
-          out-of-fold outputs (50 rounds);
-        - ``"cascade"``: gcForest-style levels: level ``l`` fits every branch
-          again on its view plus the out-of-fold outputs of level ``l - 1``,
-          while the out-of-fold score improves by more than ``tol``, up to
-          ``max_levels``; the last level is averaged;{residual}
-        - ``"auto"``: the best of average, weighted and stacking by a
-          cross-validation of the fusion step on the out-of-fold outputs (no
-          branch is refitted); see ``fusion_scores_``.
+        - ``"stacking"`` (:class:`~skmg.fusion.StackingFusion`):
+          ``final_estimator`` is fitted on the out-of-fold outputs;
+        - ``"average"`` (:class:`~skmg.fusion.AverageFusion`): the mean of the
+          branch outputs ({average}), optionally with fixed weights;
+        - ``"weighted"`` (:class:`~skmg.fusion.WeightedFusion`): a weighted
+          mean whose non-negative weights, summing to one, minimise the
+          {loss} of the out-of-fold outputs;
+        - ``"greedy"`` (:class:`~skmg.fusion.GreedyFusion`): Caruana's
+          ensemble selection with replacement on the out-of-fold outputs;{cawpe}
+        - ``"cascade"`` (:class:`~skmg.fusion.CascadeFusion`): gcForest-style
+          levels: level ``l`` fits every branch again on its view plus the
+          out-of-fold outputs of level ``l - 1`` while the out-of-fold score
+          improves; the last level is averaged;{residual}
+        - ``"auto"`` (:class:`~skmg.fusion.AutoFusion`): the best of several
+          strategies by a cross-validation of the fusion step on the
+          out-of-fold outputs (no branch is refitted).
 
     final_estimator : estimator, default=None
-        The estimator of ``fusion="stacking"``. Defaults to
-        :class:`~sklearn.linear_model.{default_final}`.
+        The final estimator of a stacking fusion (``fusion="stacking"``, and
+        the stacking candidate of ``"auto"``), where the strategy has none of
+        its own. Defaults to :class:`~sklearn.linear_model.{default_final}`.
 
     cv : int, cross-validation generator or iterable, default=5
         How the out-of-fold outputs are made: an int is the number of folds
@@ -69,25 +68,6 @@ _TAIL_PARAMETERS = """
         list of columns (names for DataFrames, else positions) it receives
         (``fusion="stacking"`` only).
 
-    weights : array-like of shape (n_granularities,), default=None
-        Fixed weights of ``fusion="average"``, one per branch of
-        ``granularities`` (those of dropped branches are ignored). None means
-        equal weights.
-
-    max_levels : int, default=3
-        Most levels of ``fusion="cascade"``.
-
-    tol : float, default=1e-4
-        Smallest gain of out-of-fold score for ``fusion="cascade"`` to keep a
-        new level.
-
-    decay : float in [0, 1], default=0.9
-        Memory of the online weights of ``fusion="weighted"`` in
-        :meth:`partial_fit`: each batch first scores every branch (before the
-        branch learns from it), the losses are discounted by ``decay`` and
-        summed, and the weights are the softmax of minus those sums (Hedge).
-        0 keeps only the last batch; 1 never forgets.
-{extra}
     refit : bool, default=True
         If True, every branch is refitted on all rows after the folds, and the
         refitted branches predict (``k + 1`` fits per branch). If False, no
@@ -130,18 +110,22 @@ _COMMON_ATTRIBUTES = """
     final_estimator_ : estimator
         The fitted final estimator (``fusion="stacking"`` only).
 
-    fusion_ : object
-        The fitted fusion strategy (see :mod:`skmg.fusion`); ``fusion_.weights_``
-        holds the branch weights of the averaging strategies and
-        ``fusion_.level_scores_`` the out-of-fold score of each cascade level.
+    fusion_ : BaseFusion
+        The fitted fusion strategy (see :mod:`skmg.fusion`); for example
+        ``fusion_.weights_`` holds the branch weights of the averaging
+        strategies, ``fusion_.level_scores_`` the out-of-fold score of each
+        cascade level and ``fusion_.scores_`` the score of each candidate of
+        ``"auto"``.
 
-    fusion_scores_ : dict of str to float
-        With ``fusion="auto"``: the cross-validated score of each candidate;
-        ``fusion_.name`` is the chosen one.
+    fusion_score_ : float
+        The fused model's out-of-fold score ({metric}): a second-level
+        cross-validation of the fusion step on the out-of-fold outputs (five
+        shuffled folds, no branch refitted), comparable with
+        ``granularity_scores_``. NaN when no second-level fold could be used.
 
     levels_ : list of list
-        The fitted branches of each level (one level unless
-        ``fusion="cascade"``).
+        The fitted branches of each level kept (one level unless the
+        strategy fits several, as the cascade and residual ones do).
 
     stack_method_ : list of str
         The output method used for each branch.
@@ -168,18 +152,6 @@ _COMMON_ATTRIBUTES = """
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during :term:`fit`. Defined only when `X` has
         feature names that are all strings.
-"""
-
-
-_RESIDUAL_DOC = """
-        - ``"residual"``: coarse to fine: each branch, in the given order,
-          fits the residual of the scaled out-of-fold predictions of the
-          previous ones; the prediction is the sum of the scaled stages;"""
-
-_LEARNING_RATE_DOC = """
-    learning_rate : float or array-like of shape (n_branches,), default=1.0
-        Scale of each stage of ``fusion="residual"``: one value for every
-        stage, or one per non-dropped branch (a schedule).
 """
 
 
@@ -227,9 +199,14 @@ class MultiGranularityClassifier(ClassifierMixin, _BaseMultiGranularity):
     ----------
     {
         _COMMON_PARAMETERS.format(
-            fusions='{"stacking", "average", "weighted", "greedy", "cascade", "auto"}',
+            fusions='{"stacking", "average", "weighted", "greedy", "cawpe", '
+            '"cascade", "auto"}',
             average="soft voting over probabilities, or majority vote over labels",
             loss="log-loss",
+            cawpe='''
+        - ``"cawpe"`` (:class:`~skmg.fusion.CAWPEFusion`): probabilities
+          averaged with weights proportional to each branch's out-of-fold
+          accuracy to the fourth power (the HIVE-COTE weighting);''',
             residual="",
             default_final="LogisticRegression",
             splitter="stratified",
@@ -243,7 +220,7 @@ default="auto"
         ``fusion="average"``, the first that every branch has). For stacking
         on a binary problem, the redundant first probability column of each
         branch is dropped.
-    {_TAIL_PARAMETERS.format(extra="").strip()}
+    {_TAIL_PARAMETERS.strip()}
 
     Attributes
     ----------
@@ -293,10 +270,6 @@ default="auto"
         cv=5,
         stack_method="auto",
         passthrough=False,
-        weights=None,
-        max_levels=3,
-        tol=1e-4,
-        decay=0.9,
         refit=True,
         memory=None,
         n_jobs=None,
@@ -308,10 +281,6 @@ default="auto"
             final_estimator=final_estimator,
             cv=cv,
             passthrough=passthrough,
-            weights=weights,
-            max_levels=max_levels,
-            tol=tol,
-            decay=decay,
             refit=refit,
             memory=memory,
             n_jobs=n_jobs,
@@ -347,73 +316,6 @@ default="auto"
             )
         return y_encoded
 
-    def _resolve_methods(self, names, estimators):
-        """The output method of every branch (see ``stack_method``)."""
-        wanted = self.stack_method
-        fusion = self._fusion_name()
-        if fusion == "residual":
-            raise ValueError(
-                "fusion='residual' fits each branch on the residual of the previous "
-                "ones, which needs a numeric target: use MultiGranularityRegressor, "
-                "or another fusion for classification."
-            )
-        candidates = _OUTPUT_ORDER if wanted == "auto" else (wanted,)
-        if fusion in ("weighted", "greedy"):
-            if wanted not in ("auto", PROBA):
-                raise ValueError(
-                    f"fusion={fusion!r} learns weights by the log-loss of "
-                    f"probabilities; stack_method={wanted!r} gives none. Use "
-                    "stack_method='auto' or 'predict_proba'."
-                )
-            candidates = (PROBA,)
-        if fusion != "stacking":
-            for method in candidates:
-                if all(hasattr(est, method) for est in estimators):
-                    return [method] * len(estimators)
-            lacking = [
-                n for n, e in zip(names, estimators) if not hasattr(e, candidates[0])
-            ]
-            raise ValueError(
-                f"fusion={fusion!r} needs the same output from every branch, but "
-                f"branch(es) {lacking} do not implement {candidates[0]} "
-                f"(stack_method={wanted!r})."
-            )
-        methods = []
-        for name, est in zip(names, estimators):
-            found = [m for m in candidates if hasattr(est, m)]
-            if not found:
-                raise ValueError(
-                    f"branch {name!r} ({type(est).__name__}) does not implement "
-                    f"{' or '.join(candidates)}, required by "
-                    f"stack_method={wanted!r}."
-                )
-            methods.append(found[0])
-        return methods
-
-    def _average_has(self, method):
-        estimators = [e for _, e in self.granularities if not _is_drop(e)]
-        try:
-            return self._resolve_methods([], estimators)[0] == method
-        except (ValueError, IndexError):
-            return False
-
-    def _score_output(self, block, method, y, sample_weight):
-        return accuracy_score(
-            y, _labels_from_output(block, method), sample_weight=sample_weight
-        )
-
-    @staticmethod
-    def _score_predictions(y, y_pred, sample_weight):
-        return accuracy_score(y, y_pred, sample_weight=sample_weight)
-
-    def _output_names(self, name, method, width):
-        if method == PREDICT:
-            return [f"{name}_predict"]
-        kind = "proba" if method == PROBA else "decision"
-        if width == 1:
-            return [f"{name}_{kind}"]
-        return [f"{name}_{kind}_{c}" for c in self.classes_]
-
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, groups=None, **fit_params):
         return self._fit(X, y, sample_weight, groups, fit_params)
@@ -428,9 +330,11 @@ default="auto"
         estimator, or the final step of its ``Pipeline``, has ``partial_fit``,
         and every earlier step is a stateless view — ``IntervalFeatures``,
         ``Pooling``, ``FunctionTransformer`` — or has ``partial_fit`` itself)
-        and ``fusion`` is ``"average"`` or ``"weighted"``. Each batch first
-        scores every branch (prequential evaluation, the basis of the online
-        weights of ``"weighted"`` and of ``granularity_scores_``), then every
+        and the fusion strategy learns online (it has ``partial_fit``:
+        ``"average"`` and ``"weighted"`` do). Each batch first scores every
+        branch (prequential evaluation: the strategy's online update, such as
+        the Hedge weights of :class:`~skmg.fusion.WeightedFusion`, learns from
+        these outputs, and so does ``granularity_scores_``), then every
         branch learns from it. After :meth:`fit`, learning continues from the
         fitted state. ``granularity_scores_`` becomes the mean prequential
         score over the batches (each batch counts once, whatever its size;
@@ -495,8 +399,9 @@ default="auto"
         y_pred : ndarray of shape (n_samples,)
             Predicted class labels.
         """
-        encoded = self._fuse("predict", X)
-        return self.classes_[encoded]
+        outputs = self._branch_outputs(X)  # checks that the model is fitted
+        encoded = fused_predict(self.fusion_, outputs)
+        return self.classes_[np.asarray(encoded, dtype=np.intp)]
 
     @available_if(_fusion_has("predict_proba"))
     def predict_proba(self, X):
@@ -548,23 +453,17 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
             '"residual", "auto"}',
             average="the mean prediction",
             loss="squared error",
+            cawpe="",
             residual='''
-        - ``"residual"``: coarse to fine: each branch, in the given order,
-          fits the residual of the scaled out-of-fold predictions of the
-          previous ones; the prediction is the sum of the scaled stages;''',
+        - ``"residual"`` (:class:`~skmg.fusion.ResidualFusion`): coarse to
+          fine: each branch, in the given order, fits the residual of the
+          scaled out-of-fold predictions of the previous ones; the prediction
+          is the sum of the scaled stages;''',
             default_final="RidgeCV",
             splitter="not shuffled",
         ).strip()
     }
-    {
-        _TAIL_PARAMETERS.format(
-            extra='''
-    learning_rate : float or array-like of shape (n_branches,), default=1.0
-        Scale of each stage of ``fusion="residual"``: one value for every
-        stage, or one per non-dropped branch (a schedule).
-'''
-        ).strip()
-    }
+    {_TAIL_PARAMETERS.strip()}
 
     Attributes
     ----------
@@ -601,11 +500,6 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
         final_estimator=None,
         cv=5,
         passthrough=False,
-        weights=None,
-        max_levels=3,
-        tol=1e-4,
-        decay=0.9,
-        learning_rate=1.0,
         refit=True,
         memory=None,
         n_jobs=None,
@@ -617,39 +511,18 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
             final_estimator=final_estimator,
             cv=cv,
             passthrough=passthrough,
-            weights=weights,
-            max_levels=max_levels,
-            tol=tol,
-            decay=decay,
             refit=refit,
             memory=memory,
             n_jobs=n_jobs,
             verbose=verbose,
         )
-        self.learning_rate = learning_rate
-
-    _parameter_constraints: dict = {
-        **_BaseMultiGranularity._parameter_constraints,
-        "learning_rate": [Interval(Real, 0, None, closed="neither"), "array-like"],
-    }
-
-    def _learning_rates(self, n_stages):
-        rates = np.asarray(self.learning_rate, dtype=np.float64)
-        if rates.ndim == 0:
-            return np.full(n_stages, float(rates))
-        if rates.shape != (n_stages,) or (rates <= 0).any():
-            raise ValueError(
-                f"'learning_rate' must be a positive float or one positive value "
-                f"per non-dropped branch ({n_stages}); got {self.learning_rate!r}."
-            )
-        return rates
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         try:
             branches = [e for _, e in self.granularities if not _is_drop(e)]
-            final = self.final_estimator or self._default_final_estimator()
-            if self._fusion_name() == "stacking":
+            final = getattr(self._make_strategy(), "final_estimator", None)
+            if final is not None:
                 branches.append(final)
             tags.target_tags.multi_output = bool(branches) and all(
                 get_tags(e).target_tags.multi_output for e in branches
@@ -684,35 +557,6 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
         self._y_ndim = y.ndim
         return y
 
-    def _resolve_methods(self, names, estimators):
-        for name, est in zip(names, estimators):
-            if not hasattr(est, PREDICT):
-                raise ValueError(
-                    f"branch {name!r} ({type(est).__name__}) does not implement "
-                    "predict."
-                )
-        return [PREDICT] * len(estimators)
-
-    @staticmethod
-    def _average_has(method):
-        return method == PREDICT
-
-    def _score_output(self, block, method, y, sample_weight):
-        return self._score_predictions(y, block, sample_weight)
-
-    @staticmethod
-    def _score_predictions(y, y_pred, sample_weight):
-        y_pred = np.asarray(y_pred)
-        if y.ndim == 1 and y_pred.ndim == 2:
-            y_pred = y_pred.ravel()
-        return r2_score(y, y_pred, sample_weight=sample_weight)
-
-    @staticmethod
-    def _output_names(name, method, width):
-        if width == 1:
-            return [f"{name}_predict"]
-        return [f"{name}_predict{j}" for j in range(width)]
-
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, groups=None, **fit_params):
         return self._fit(X, y, sample_weight, groups, fit_params)
@@ -729,9 +573,11 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
         estimator, or the final step of its ``Pipeline``, has ``partial_fit``,
         and every earlier step is a stateless view — ``IntervalFeatures``,
         ``Pooling``, ``FunctionTransformer`` — or has ``partial_fit`` itself)
-        and ``fusion`` is ``"average"`` or ``"weighted"``. Each batch first
-        scores every branch (prequential evaluation, the basis of the online
-        weights of ``"weighted"`` and of ``granularity_scores_``), then every
+        and the fusion strategy learns online (it has ``partial_fit``:
+        ``"average"`` and ``"weighted"`` do). Each batch first scores every
+        branch (prequential evaluation: the strategy's online update, such as
+        the Hedge weights of :class:`~skmg.fusion.WeightedFusion`, learns from
+        these outputs, and so does ``granularity_scores_``), then every
         branch learns from it. After :meth:`fit`, learning continues from the
         fitted state. ``granularity_scores_`` becomes the mean prequential
         score over the batches (each batch counts once, whatever its size;
@@ -779,12 +625,3 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
         if self._y_ndim == 1 and prediction.ndim == 2 and prediction.shape[1] == 1:
             return prediction.ravel()
         return prediction
-
-
-def _labels_from_output(block, method):
-    """Encoded class labels from a branch output block."""
-    if method == PREDICT:
-        return block[:, 0].astype(np.intp)
-    if block.shape[1] == 1:  # binary decision values
-        return (block[:, 0] > 0).astype(np.intp)
-    return block.argmax(axis=1)

@@ -21,11 +21,7 @@ from sklearn.utils.validation import check_memory
 from threadpoolctl import threadpool_limits
 
 from ._compat import _check_method_params, _safe_indexing
-
-# The kinds of output a branch can give the fusion stage.
-PROBA = "predict_proba"
-DECISION = "decision_function"
-PREDICT = "predict"
+from ._outputs import branch_output
 
 
 class Task:
@@ -53,38 +49,6 @@ class Task:
         if self.fold is None:
             return "the refit on all rows"
         return f"fold {self.fold + 1}/{n_folds}"
-
-
-def branch_output(estimator, X, method, n_classes):
-    """Return the output of a fitted branch as a 2-D float array.
-
-    For classifiers, ``n_classes`` is the number of classes of the whole
-    problem; the columns of probabilities are aligned with the encoded labels
-    ``0 .. n_classes - 1`` even when a fold's training rows lack a class.
-    """
-    output = getattr(estimator, method)(X)
-    if n_classes is None or method == PREDICT:
-        output = np.asarray(output, dtype=np.float64)
-        return output.reshape(-1, 1) if output.ndim == 1 else output
-
-    seen = getattr(estimator, "classes_", np.arange(n_classes))
-    seen = np.asarray(seen)
-    if method == PROBA:
-        if len(seen) == n_classes:
-            return np.asarray(output, dtype=np.float64)
-        full = np.zeros((output.shape[0], n_classes))
-        full[:, seen.astype(np.intp)] = output
-        return full
-
-    # decision_function: scores of missing classes have no meaningful value.
-    if len(seen) != n_classes:
-        raise ValueError(
-            f"the training rows hold {len(seen)} of the {n_classes} classes, so "
-            "decision_function outputs cannot be aligned with the other folds; "
-            "use a stratified cv or stack_method='predict_proba'"
-        )
-    output = np.asarray(output, dtype=np.float64)
-    return output.reshape(-1, 1) if output.ndim == 1 else output
 
 
 def _fit_task(
@@ -333,36 +297,3 @@ class _Progress:
         if self.tty:
             self.stream.write("\n")
             self.stream.flush()
-
-
-def aggregate(outputs, rows, n_samples, method, n_classes):
-    """Combine outputs that several models gave for (possibly) the same rows.
-
-    Continuous outputs are averaged; class labels (``predict`` of a
-    classifier) are put to a majority vote, ties going to the smaller label.
-    Used for the out-of-fold outputs (a row may be in several test folds, as
-    with repeated splitters) and for the fold models of ``refit=False``.
-
-    Returns
-    -------
-    combined : ndarray of shape (n_samples, n_columns)
-        NaN in rows that no model predicted.
-    covered : ndarray of bool of shape (n_samples,)
-    """
-    counts = np.zeros(n_samples)
-    for idx in rows:
-        np.add.at(counts, idx, 1)
-    covered = counts > 0
-
-    if n_classes is not None and method == PREDICT:
-        votes = np.zeros((n_samples, n_classes))
-        for output, idx in zip(outputs, rows):
-            np.add.at(votes, (idx, output[:, 0].astype(np.intp)), 1)
-        combined = votes.argmax(axis=1).astype(np.float64).reshape(-1, 1)
-    else:
-        combined = np.zeros((n_samples, outputs[0].shape[1]))
-        for output, idx in zip(outputs, rows):
-            np.add.at(combined, idx, output)
-        combined[covered] /= counts[covered, None]
-    combined[~covered] = np.nan
-    return combined, covered

@@ -51,7 +51,7 @@ INSTANCES = [
 
 INSTANCES += [
     MultiGranularityClassifier(_classifier_branches(), fusion=fusion, cv=3)
-    for fusion in ["weighted", "greedy", "cascade", "auto"]
+    for fusion in ["weighted", "greedy", "cawpe", "cascade", "auto"]
 ]
 INSTANCES += [
     MultiGranularityRegressor(_regressor_branches(), fusion=fusion, cv=3)

@@ -28,16 +28,6 @@ IGNORED = {
     "YD01",
 }
 
-FUSION_NAMES = [
-    "StackingFusion",
-    "AverageFusion",
-    "WeightedFusion",
-    "GreedyFusion",
-    "CascadeFusion",
-    "ResidualFusion",
-    "LevelBranch",
-    "select_fusion",
-]
 
 
 def _public_names():
@@ -50,7 +40,11 @@ def _public_names():
         (f"skmg.inspection.{name}", getattr(skmg.inspection, name))
         for name in skmg.inspection.__all__
     ]
-    objects += [(f"skmg.fusion.{n}", getattr(skmg.fusion, n)) for n in FUSION_NAMES]
+    objects += [
+        (f"skmg.fusion.{name}", getattr(skmg.fusion, name))
+        for name in skmg.fusion.__all__
+        if name != "FUSIONS"
+    ]
     names = []
     for name, obj in objects:
         names.append(name)

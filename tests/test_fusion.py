@@ -23,6 +23,7 @@ from skmg.fusion import (
     AverageFusion,
     CascadeFusion,
     GreedyFusion,
+    ResidualFusion,
     StackingFusion,
     WeightedFusion,
 )
@@ -85,7 +86,7 @@ def test_weighted_regression_minimises_squared_error():
     the out-of-fold predictions: no weight vector on a grid does better."""
     y = np.array([1.0, 2.0, 3.0, 4.0])
     outputs = [(y + np.array([1, -1, 1, -1]))[:, None], (y * 0.5)[:, None]]
-    weights = WeightedFusion("predict").fit(outputs, y).weights_
+    weights = WeightedFusion().fit(outputs, y).weights_
 
     def loss(w):
         return np.mean((w * outputs[0][:, 0] + (1 - w) * outputs[1][:, 0] - y) ** 2)
@@ -107,7 +108,7 @@ def test_greedy_selection_reproduces_hand_worked_example():
         np.array([[1.5], [1.5]]),
         np.array([[0.0], [3.0]]),
     ]
-    greedy = GreedyFusion("predict", n_rounds=5).fit(outputs, y)
+    greedy = GreedyFusion(n_rounds=5).fit(outputs, y)
     assert_array_equal(greedy.weights_, [0.6, 0.4, 0.0])
     assert_allclose(greedy.predict(outputs), [0.96, 0.96])
 
@@ -131,17 +132,17 @@ def test_cascade_stops_when_the_score_stops_improving():
     never more than max_levels."""
     for max_levels in [1, 2, 4]:
         model = MultiGranularityClassifier(
-            _digit_branches(), fusion="cascade", max_levels=max_levels, cv=3
+            _digit_branches(), fusion=CascadeFusion(max_levels=max_levels), cv=3
         ).fit(X_DIGITS[:500], Y_DIGITS[:500])
         scores = model.fusion_.level_scores_
         kept = len(model.levels_)
         assert 1 <= kept <= max_levels
         assert len(scores) <= max_levels
         for level in range(1, kept):
-            assert scores[level] > max(scores[:level]) + model.tol
+            assert scores[level] > max(scores[:level]) + model.fusion_.tol
         if len(scores) > kept:  # one more level was tried and did not improve
             assert len(scores) == kept + 1
-            assert scores[-1] <= max(scores[:-1]) + model.tol
+            assert scores[-1] <= max(scores[:-1]) + model.fusion_.tol
         else:
             assert kept == max_levels
 
@@ -149,7 +150,7 @@ def test_cascade_stops_when_the_score_stops_improving():
 def test_cascade_tol_large_keeps_one_level():
     """With a tolerance no gain can beat, the second level is rejected."""
     model = MultiGranularityClassifier(
-        _digit_branches(), fusion="cascade", tol=1.0, cv=3
+        _digit_branches(), fusion=CascadeFusion(tol=1.0), cv=3
     ).fit(X_DIGITS[:300], Y_DIGITS[:300])
     assert len(model.levels_) == 1
     assert len(model.fusion_.level_scores_) == 2
@@ -160,7 +161,7 @@ def test_cascade_prediction_runs_through_the_levels():
     prediction is the mean of the last level's outputs."""
     X, y = X_DIGITS[:400], Y_DIGITS[:400]
     model = MultiGranularityClassifier(
-        _digit_branches(), fusion="cascade", max_levels=2, tol=-1.0, cv=3
+        _digit_branches(), fusion=CascadeFusion(max_levels=2, tol=-1.0), cv=3
     ).fit(X, y)
     assert len(model.levels_) == 2
     level1 = [e.predict_proba(X) for e in model.levels_[0]]
@@ -216,20 +217,19 @@ def test_residual_learning_rate_schedule():
     X, y = _step_plus_sine(200, rng)
     model = MultiGranularityRegressor(
         [("a", DecisionTreeRegressor(max_depth=2)), ("b", Ridge())],
-        fusion="residual",
-        learning_rate=[1.0, 0.5],
+        fusion=ResidualFusion(learning_rate=[1.0, 0.5]),
         cv=KFold(3, shuffle=True, random_state=0),
     ).fit(X, y)
     a, b = model.estimators_
     assert_allclose(model.predict(X), a.predict(X) + 0.5 * b.predict(X))
     assert_array_equal(model.fusion_.weights_, [1.0, 0.5])
     with pytest.raises(ValueError, match="'learning_rate' must be"):
-        model.set_params(learning_rate=[1.0]).fit(X, y)
+        model.set_params(fusion__learning_rate=[1.0]).fit(X, y)
 
 
 def test_residual_is_refused_by_the_classifier():
     """The classifier rejects residual fusion with a clear error."""
-    with pytest.raises(ValueError, match="fusion='residual' .* MultiGranularityRegr"):
+    with pytest.raises(ValueError, match="fusion='residual'.* MultiGranularityRegr"):
         MultiGranularityClassifier(_small_branches(), fusion="residual").fit(
             X_SMALL, Y_SMALL
         )
@@ -247,15 +247,15 @@ def test_auto_picks_average_on_a_tiny_set_and_stacking_on_a_large_one():
     )
     tiny = MultiGranularityClassifier(_digit_branches(), fusion="auto", cv=3)
     tiny.fit(X_tiny, y_tiny)
-    assert isinstance(tiny.fusion_, AverageFusion)
-    assert tiny.fusion_.name == "average"
-    assert tiny.fusion_scores_["average"] > tiny.fusion_scores_["stacking"]
+    assert isinstance(tiny.fusion_.best_fusion_, AverageFusion)
+    assert tiny.fusion_.best_name_ == "average"
+    assert tiny.fusion_.scores_["average"] > tiny.fusion_.scores_["stacking"]
 
     large = MultiGranularityClassifier(_digit_branches(), fusion="auto", cv=3)
     large.fit(X_DIGITS, Y_DIGITS)
-    assert isinstance(large.fusion_, StackingFusion)
-    assert large.fusion_scores_["stacking"] == max(large.fusion_scores_.values())
-    assert set(large.fusion_scores_) == {"average", "weighted", "stacking"}
+    assert isinstance(large.fusion_.best_fusion_, StackingFusion)
+    assert large.fusion_.scores_["stacking"] == max(large.fusion_.scores_.values())
+    assert set(large.fusion_.scores_) == {"average", "weighted", "cawpe", "stacking"}
 
 
 # -- fusion as an estimator, fixed weights, passthrough columns --------------
@@ -276,19 +276,24 @@ def test_fusion_estimator_instance_means_stacking():
 
 
 def test_average_with_fixed_weights():
-    """weights= gives a weighted average; weights of dropped branches are
-    ignored; bad weights are refused naming the parameter."""
+    """AverageFusion(weights=...) gives a weighted average, by position or by
+    branch name (names of dropped branches are ignored); bad weights are
+    refused naming the parameter."""
     model = MultiGranularityClassifier(
-        _small_branches(), fusion="average", weights=[3, 1, 0], cv=3
+        _small_branches(), fusion=AverageFusion(weights=[3, 1, 0]), cv=3
     ).fit(X_SMALL, Y_SMALL)
     probas = [e.predict_proba(X_SMALL) for e in model.estimators_]
     assert_allclose(model.predict_proba(X_SMALL), 0.75 * probas[0] + 0.25 * probas[1])
-    model.set_params(tree="drop").fit(X_SMALL, Y_SMALL)
+    by_name = {"nb": 3, "linear": 1, "tree": 0}
+    model.set_params(fusion__weights=by_name, tree="drop").fit(X_SMALL, Y_SMALL)
     assert_allclose(model.fusion_.weights_, [0.75, 0.25])
-    with pytest.raises(ValueError, match="'weights' must have one weight per branch"):
-        model.set_params(weights=[1, 1]).fit(X_SMALL, Y_SMALL)
-    with pytest.raises(ValueError, match="'weights' fixes the weights of fusion="):
-        model.set_params(weights=[1, 1, 1], fusion="stacking").fit(X_SMALL, Y_SMALL)
+    with pytest.raises(ValueError, match="'weights' must hold one finite"):
+        model.set_params(fusion__weights=[1, 1, 1]).fit(X_SMALL, Y_SMALL)
+    with pytest.raises(ValueError, match=r"'weights' gives no weight to .*'linear'"):
+        model.set_params(fusion__weights={"nb": 1}).fit(X_SMALL, Y_SMALL)
+    for bad in ([1, np.nan], [1, np.inf], [1, -1], [0, 0]):
+        with pytest.raises(ValueError, match="'weights' must hold one finite"):
+            model.set_params(fusion__weights=bad).fit(X_SMALL, Y_SMALL)
 
 
 def test_passthrough_list_of_columns():
@@ -390,7 +395,7 @@ def test_frozen_branch_warns_naming_it():
 
 def test_cascade_strategy_improves():
     """CascadeFusion keeps a level only when it beats the best one by tol."""
-    strategy = CascadeFusion("predict_proba", 2, tol=0.01)
+    strategy = CascadeFusion(tol=0.01)
     assert strategy.improves([0.80, 0.82])
     assert not strategy.improves([0.80, 0.805])
     assert not strategy.improves([0.80, 0.85, 0.84])
@@ -399,9 +404,8 @@ def test_cascade_strategy_improves():
 def test_refit_forgets_the_previous_fusion():
     """A new fit starts over: attributes of an earlier fusion do not linger."""
     model = MultiGranularityClassifier(_small_branches(), fusion="auto", cv=3)
-    model.fit(X_SMALL, Y_SMALL)
-    assert hasattr(model, "fusion_scores_")
+    model.set_params(fusion="stacking").fit(X_SMALL, Y_SMALL)
+    assert hasattr(model, "final_estimator_")
     model.set_params(fusion="average").fit(X_SMALL, Y_SMALL)
-    assert not hasattr(model, "fusion_scores_")
     assert not hasattr(model, "final_estimator_")
     assert isinstance(model.fusion_, AverageFusion)

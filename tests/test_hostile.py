@@ -32,6 +32,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils import get_tags
 
 from skmg import MultiGranularityClassifier, MultiGranularityRegressor
+from skmg.fusion import CascadeFusion
 from skmg.granularity import (
     IntervalFeatures,
     Pooling,
@@ -96,7 +97,9 @@ ESTIMATORS = {
     ),
     "classifier-cascade": (
         lambda: MultiGranularityClassifier(
-            _windowed_classifier_branches(), fusion="cascade", max_levels=2, cv=3
+            _windowed_classifier_branches(),
+            fusion=CascadeFusion(max_levels=2),
+            cv=3,
         ),
         "classifier",
     ),

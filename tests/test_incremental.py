@@ -14,6 +14,7 @@ from sklearn.preprocessing import FunctionTransformer, KBinsDiscretizer, Standar
 from sklearn.tree import DecisionTreeClassifier
 
 from skmg import MultiGranularityClassifier, MultiGranularityRegressor
+from skmg.fusion import WeightedFusion
 from skmg.granularity import Pooling
 
 X, Y = load_digits(return_X_y=True)
@@ -71,8 +72,7 @@ def test_online_weights_move_to_the_better_branch():
             ("pixels", make_pipeline(StandardScaler(), _sgd())),
             ("noise", make_pipeline(FunctionTransformer(_noise), _sgd(1))),
         ],
-        fusion="weighted",
-        decay=0.9,
+        fusion=WeightedFusion(decay=0.9),
     )
     history = []
     for X_batch, y_batch in zip(
@@ -150,7 +150,11 @@ def test_number_of_features_must_not_change_between_batches():
 @pytest.mark.parametrize(
     "granularities, fusion, reason",
     [
-        ([("nb", GaussianNB())], "stacking", "partial_fit needs fusion='average'"),
+        (
+            [("nb", GaussianNB())],
+            "stacking",
+            "partial_fit needs a fusion that learns online",
+        ),
         (
             [("tree", DecisionTreeClassifier())],
             "average",

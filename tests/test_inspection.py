@@ -18,6 +18,7 @@ from sklearn.preprocessing import FunctionTransformer, KBinsDiscretizer
 from sklearn.tree import DecisionTreeClassifier
 
 from skmg import MultiGranularityClassifier, MultiGranularityRegressor
+from skmg.fusion import CascadeFusion
 from skmg.inspection import GranularityDisplay, granularity_report
 
 X_clf, y_clf = make_classification(
@@ -91,7 +92,7 @@ def test_report_rows_and_values_come_from_fit(stacking):
     for name in ["raw", "pooled", "binned"]:
         assert report.loc[name, "oof_score"] == stacking.granularity_scores_[name]
         assert report.loc[name, "fit_time"] == stacking.fit_times_[name]
-    assert np.isnan(report.loc["fused", "oof_score"])
+    assert report.loc["fused", "oof_score"] == stacking.fusion_score_
     assert report.loc["fused", "fit_time"] == pytest.approx(
         sum(stacking.fit_times_.values())
     )
@@ -229,7 +230,7 @@ def test_report_without_pandas(stacking, monkeypatch):
     assert lines[0].split() == ["oof_score", "test_score", "weight", "fit_time"]
     assert [line.split()[0] for line in lines[1:]] == report.index
     assert lines[1].split()[1] == f"{stacking.granularity_scores_['raw']:.4f}"
-    assert lines[-1].split()[1] == "nan"
+    assert lines[-1].split()[1] == f"{stacking.fusion_score_:.4f}"
     assert len({len(line) for line in lines[1:]}) == 1  # aligned columns
     assert repr(report) == str(report)
 
@@ -328,12 +329,14 @@ def test_display_with_test_data(pyplot, stacking):
     assert display.ax_.get_xlabel() == "test accuracy"
 
 
-def test_display_out_of_fold_has_no_fused_line(pyplot, stacking):
-    """Without X, y: the bars are the oof scores and there is no fused line."""
+def test_display_out_of_fold_has_the_fused_oof_line(pyplot, stacking):
+    """Without X, y: the bars are the oof scores and the line is the fused
+    model's out-of-fold score."""
     display = GranularityDisplay.from_estimator(stacking)
     widths = [bar.get_width() for bar in display.bars_]
     assert widths == list(stacking.granularity_scores_.values())
-    assert display.line_ is None
+    fused = stacking.fusion_score_
+    np.testing.assert_array_equal(display.line_.get_xdata(), [fused, fused])
     assert display.ax_.get_xlabel() == "out-of-fold accuracy"
 
 
@@ -389,16 +392,8 @@ def test_display_rejects_several_scores(pyplot, stacking):
         )
 
 
-def _skip_unless_fusion(name):
-    from skmg import fusion
-
-    if name not in fusion.FUSIONS:
-        pytest.skip(f"fusion={name!r} is not available")
-
-
 def test_residual_stage_scored_with_previous_stages():
     """fusion="residual": a stage is scored with the stages before it."""
-    _skip_unless_fusion("residual")
     pytest.importorskip("pandas")
     reg = MultiGranularityRegressor(_regressor_branches(), fusion="residual", cv=3)
     reg.fit(X_reg[:80], y_reg[:80])
@@ -416,8 +411,7 @@ def test_residual_stage_scored_with_previous_stages():
 
 def test_display_cascade(pyplot):
     """fusion="cascade": the levels axes shows ``fusion_.level_scores_``."""
-    _skip_unless_fusion("cascade")
-    clf = _classifier(fusion="cascade", max_levels=2).fit(X_train, y_train)
+    clf = _classifier(fusion=CascadeFusion(max_levels=2)).fit(X_train, y_train)
     display = GranularityDisplay.from_estimator(clf, X_test, y_test)
     (line,) = display.levels_ax_.get_lines()
     np.testing.assert_array_equal(line.get_ydata(), clf.fusion_.level_scores_)

@@ -21,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from skmg import MultiGranularityClassifier, MultiGranularityRegressor
+from skmg.fusion import CascadeFusion
 from skmg.granularity import (
     IntervalFeatures,
     Pooling,
@@ -34,13 +35,15 @@ from skmg.granularity import (
 SKMG_TRUSTED_TYPES = [
     "skmg._estimators.MultiGranularityClassifier",
     "skmg._estimators.MultiGranularityRegressor",
-    "skmg.fusion.AverageFusion",
-    "skmg.fusion.CascadeFusion",
-    "skmg.fusion.GreedyFusion",
-    "skmg.fusion.LevelBranch",
-    "skmg.fusion.ResidualFusion",
-    "skmg.fusion.StackingFusion",
-    "skmg.fusion.WeightedFusion",
+    "skmg._levels.LevelBranch",
+    "skmg.fusion._auto.AutoFusion",
+    "skmg.fusion._averaging.AverageFusion",
+    "skmg.fusion._averaging.CAWPEFusion",
+    "skmg.fusion._averaging.GreedyFusion",
+    "skmg.fusion._averaging.WeightedFusion",
+    "skmg.fusion._multipass.CascadeFusion",
+    "skmg.fusion._multipass.ResidualFusion",
+    "skmg.fusion._stacking.StackingFusion",
     "skmg.granularity._scanning.ScanningClassifier",
     "skmg.granularity._scanning.ScanningRegressor",
     "skmg.granularity._scanning._WindowGrid",
@@ -54,8 +57,9 @@ X_CLF, Y_CLF = make_classification(
 Y_CLF = np.array(["low", "mid", "high"])[Y_CLF]
 X_REG, Y_REG = make_regression(n_samples=60, n_features=8, noise=1.0, random_state=0)
 
-CLASSIFIER_FUSIONS = ["stacking", "average", "weighted", "greedy", "cascade", "auto"]
-REGRESSOR_FUSIONS = CLASSIFIER_FUSIONS + ["residual"]
+FUSIONS = ["stacking", "average", "weighted", "greedy", "cascade", "auto"]
+CLASSIFIER_FUSIONS = FUSIONS + ["cawpe"]
+REGRESSOR_FUSIONS = FUSIONS + ["residual"]
 MODELS = [
     *[
         ("classifier", fusion, refit)
@@ -98,10 +102,10 @@ def _regressor_branches():
     ]
 
 
-def _cascade_params(fusion):
+def _fusion(fusion):
     # a negative tol keeps the second level, so the fitted model holds
     # LevelBranch objects
-    return {"max_levels": 2, "tol": -1.0} if fusion == "cascade" else {}
+    return CascadeFusion(max_levels=2, tol=-1.0) if fusion == "cascade" else fusion
 
 
 @cache
@@ -110,19 +114,17 @@ def _fitted(kind, fusion, refit):
     if kind == "classifier":
         model = MultiGranularityClassifier(
             _classifier_branches(),
-            fusion=fusion,
+            fusion=_fusion(fusion),
             refit=refit,
             cv=3,
-            **_cascade_params(fusion),
         )
         return model.fit(X_CLF, Y_CLF), X_CLF
     if kind == "regressor":
         model = MultiGranularityRegressor(
             _regressor_branches(),
-            fusion=fusion,
+            fusion=_fusion(fusion),
             refit=refit,
             cv=3,
-            **_cascade_params(fusion),
         )
         return model.fit(X_REG, Y_REG), X_REG
     if kind == "scanning-classifier":

@@ -11,7 +11,8 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier
 
 from skmg import MultiGranularityClassifier
-from skmg._plan import PREDICT, PROBA, Task, _Progress, aggregate
+from skmg._outputs import PREDICT, PROBA, aggregate
+from skmg._plan import Task, _Progress
 
 X, Y = make_classification(n_samples=90, n_features=5, random_state=0)
 

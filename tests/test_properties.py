@@ -15,6 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from skmg import MultiGranularityClassifier, MultiGranularityRegressor
+from skmg.fusion import AverageFusion
 from skmg.granularity import Pooling
 
 MAX_EXAMPLES = 25
@@ -108,8 +109,9 @@ def test_auto_fusion_with_a_zero_weight_selection_fold():
     sample_weight = np.array([0.0, 0.5, 0.5, 0.5, 0.5, 0.5])
     model = MultiGranularityClassifier(_branches(), fusion="auto", cv=N_SPLITS)
     model.fit(X, y, sample_weight=sample_weight)
-    assert set(model.fusion_scores_) == {"average", "weighted", "stacking"}
-    assert np.isfinite(list(model.fusion_scores_.values())).all()
+    scores = model.fusion_.scores_
+    assert set(scores) == {"average", "weighted", "cawpe", "stacking"}
+    assert np.isfinite(list(scores.values())).all()
 
 
 @st.composite
@@ -207,22 +209,17 @@ def test_zero_weight_equals_removing_the_row_regressor(data):
 def test_dropped_branch_equals_never_having_it(data, fusion, dropped, weights):
     """``set_params(name="drop")`` gives the model that never had the branch:
     same branches, out-of-fold outputs, scores and predictions, bit for bit
-    (for "average", the weight of the dropped branch is ignored)."""
+    (for "average", weights by branch name: the dropped one's is ignored)."""
     X, y, sample_weight = data
     branches = _branches()
     name = branches[dropped][0]
-    kept_weights = weights[:dropped] + weights[dropped + 1 :]
+    if fusion == "average":
+        fusion = AverageFusion(weights=dict(zip([n for n, _ in branches], weights)))
     with_drop = MultiGranularityClassifier(
-        branches,
-        fusion=fusion,
-        cv=N_SPLITS,
-        weights=weights if fusion == "average" else None,
+        branches, fusion=fusion, cv=N_SPLITS
     ).set_params(**{name: "drop"})
     without = MultiGranularityClassifier(
-        branches[:dropped] + branches[dropped + 1 :],
-        fusion=fusion,
-        cv=N_SPLITS,
-        weights=kept_weights if fusion == "average" else None,
+        branches[:dropped] + branches[dropped + 1 :], fusion=fusion, cv=N_SPLITS
     )
     with_drop.fit(X, y, sample_weight=sample_weight)
     without.fit(X, y, sample_weight=sample_weight)

@@ -131,6 +131,9 @@ class _BaseWindowView(TransformerMixin, BaseEstimator):
     """
 
     _length_name = "window"
+    # What a view learns in fit depends on the parameters and the number of
+    # features only, not on the values: partial_fit fits it once.
+    _stateless = True
 
     def _length(self):
         return getattr(self, self._length_name)

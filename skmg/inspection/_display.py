@@ -1,6 +1,7 @@
 """GranularityDisplay: the scores and fusion weights of the granularities."""
 
 import numpy as np
+from sklearn.base import is_classifier
 
 from ._report import _check_meta_estimator, _report_columns
 
@@ -205,8 +206,8 @@ class GranularityDisplay:
         The bars are the scores on ``X``, ``y`` when given, with the score of
         the fused model as a vertical line. Without ``X`` and ``y`` they are
         the out-of-fold scores measured during ``fit``
-        (``granularity_scores_``), and there is no fused line: the fused
-        model has no out-of-fold score (see :func:`granularity_report`).
+        (``granularity_scores_``), and the line is the fused model's
+        out-of-fold score (``fusion_score_``, see :func:`granularity_report`).
 
         Parameters
         ----------
@@ -239,9 +240,10 @@ default=None
         _check_meta_estimator(estimator, "GranularityDisplay.from_estimator")
         _import_pyplot("GranularityDisplay.from_estimator")
         names, columns = _report_columns(estimator, X, y, scoring)
-        metric = "accuracy" if estimator._is_classifier() else "R²"
+        metric = "accuracy" if is_classifier(estimator) else "R²"
         if X is None:
-            scores, fused = columns["oof_score"], None
+            scores = columns["oof_score"]
+            fused = float(scores[-1])
             score_name = f"out-of-fold {metric}"
         else:
             tests = [c for c in columns if c.startswith("test_")]

@@ -9,16 +9,23 @@ from sklearn.metrics import check_scoring
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from .. import fusion as _fusion
-from .._base import _BaseMultiGranularity, _level_outputs
-from .._estimators import _labels_from_output
+from .._estimators import MultiGranularityClassifier, MultiGranularityRegressor
+from .._outputs import (
+    PROBA,
+    BranchOutputs,
+    fitted_output,
+    labels_from_output,
+    output_width,
+)
 
 FUSED = "fused"
 
 
 def _check_meta_estimator(estimator, caller):
     """Raise TypeError unless ``estimator`` is a skmg meta-estimator; check fit."""
-    if not isinstance(estimator, _BaseMultiGranularity):
+    if not isinstance(
+        estimator, (MultiGranularityClassifier, MultiGranularityRegressor)
+    ):
         raise TypeError(
             f"{caller} expects a fitted MultiGranularityClassifier or "
             f"MultiGranularityRegressor; got {type(estimator).__name__}. For a "
@@ -37,117 +44,97 @@ def _check_X_y(X, y):
         )
 
 
-def _models_have(method):
+class _BranchOutputsOf:
+    """The outputs of a fitted meta-estimator's branches, for one ``X`` at a
+    time: every granularity's scorer asks for the same ``X``, so the branches
+    predict it once."""
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+        self._key = None
+        self._outputs = None
+
+    def __call__(self, X):
+        key = (id(X), getattr(X, "shape", None))
+        if key != self._key:
+            est = self.estimator
+            n_classes = len(est.classes_) if hasattr(est, "classes_") else None
+            blocks = [
+                fitted_output(branch, X, method, n_classes)
+                for branch, method in zip(est.estimators_, est.stack_method_)
+            ]
+            outputs = BranchOutputs(
+                blocks,
+                kinds=est.stack_method_,
+                n_classes=n_classes,
+                names=list(est.named_estimators_),
+            )
+            self._outputs = est.fusion_.granularity_outputs(outputs)
+            self._key = key
+        return self._outputs
+
+
+class _Granularity(BaseEstimator):
+    """One granularity of a fitted model as a scorer sees it: what it predicts
+    on its own (``fusion_.granularity_outputs``), in the label space of the
+    meta-estimator. A branch with ``refit=False`` is the average of its fold
+    models, as the fusion stage receives it."""
+
+    def __init__(self, outputs_of, index):
+        self.outputs_of = outputs_of
+        self.index = index
+
+    def _block(self, X):
+        outputs = self.outputs_of(X)
+        return outputs[self.index], outputs.kinds[self.index]
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+
+def _kind_is(kind):
     def check(self):
-        return all(hasattr(model, method) for model in self._models())
+        return self.outputs_of.estimator.stack_method_[self.index] == kind
 
     return check
 
 
-class _Branch(BaseEstimator):
-    """A fitted branch as a scorer sees it: in the label space of the meta-estimator.
-
-    With ``refit=True``, ``models`` is the refitted branch estimator. With
-    ``refit=False``, it is the list of the branch's fold models, whose outputs
-    are averaged as the meta-estimator averages them.
-    """
-
-    def __init__(self, models, *, method, refit):
-        self.models = models
-        self.method = method
-        self.refit = refit
-
-    def _models(self):
-        return [self.models] if self.refit else list(self.models)
-
-    def __sklearn_is_fitted__(self):
-        return True
-
-
-class _ClassifierBranch(ClassifierMixin, _Branch):
-    def __init__(self, models, *, method, refit, classes):
-        super().__init__(models, method=method, refit=refit)
-        self.classes = classes
-
+class _ClassifierGranularity(ClassifierMixin, _Granularity):
     @property
     def classes_(self):
-        return self.classes
-
-    def _output(self, X, method):
-        """The branch output for ``X``, columns aligned with ``classes_``: the
-        output the fusion stage receives (fold models averaged)."""
-        return _level_outputs([self.models], X, [method], len(self.classes))[0]
+        return self.outputs_of.estimator.classes_
 
     def predict(self, X):
-        if self.refit:
-            encoded = np.asarray(self.models.predict(X)).astype(np.intp)
-        else:  # the labels of the averaged output that the fusion receives
-            encoded = _labels_from_output(self._output(X, self.method), self.method)
-        return self.classes[encoded]
+        block, kind = self._block(X)
+        return self.classes_[labels_from_output(block, kind)]
 
-    @available_if(_models_have("predict_proba"))
+    @available_if(_kind_is(PROBA))
     def predict_proba(self, X):
-        return self._output(X, "predict_proba")
+        return self._block(X)[0]
 
-    @available_if(_models_have("decision_function"))
+    @available_if(_kind_is("decision_function"))
     def decision_function(self, X):
-        scores = self._output(X, "decision_function")
+        scores = self._block(X)[0]
         return scores.ravel() if scores.shape[1] == 1 else scores
 
 
-class _RegressorBranch(RegressorMixin, _Branch):
+class _RegressorGranularity(RegressorMixin, _Granularity):
     def predict(self, X):
-        if self.refit:
-            return self.models.predict(X)
-        predictions = [np.asarray(m.predict(X), dtype=np.float64) for m in self.models]
-        return np.mean(predictions, axis=0)
-
-
-class _Stages(RegressorMixin, BaseEstimator):
-    """The first stages of a residual fusion: the sum of their scaled predictions."""
-
-    def __init__(self, stages, fusion):
-        self.stages = stages
-        self.fusion = fusion
-
-    def __sklearn_is_fitted__(self):
-        return True
-
-    def predict(self, X):
-        outputs = []
-        for stage in self.stages:
-            output = np.asarray(stage.predict(X), dtype=np.float64)
-            outputs.append(output.reshape(-1, 1) if output.ndim == 1 else output)
-        return self.fusion.predict(outputs)
+        block = self._block(X)[0]
+        return block.ravel() if block.shape[1] == 1 else block
 
 
 def _scorable_branches(estimator):
-    """Every non-dropped branch, by name, as an object scorers accept."""
-    branches = {}
-    for (name, models), method in zip(
-        estimator.named_estimators_.items(), estimator.stack_method_
-    ):
-        # From the fitted state, not the `refit` parameter, which set_params
-        # may have changed since fit: without refit a branch is a list of
-        # fold models.
-        refit = not isinstance(models, list)
-        if estimator._is_classifier():
-            branches[name] = _ClassifierBranch(
-                models, method=method, refit=refit, classes=estimator.classes_
-            )
-        else:
-            branches[name] = _RegressorBranch(models, method=method, refit=refit)
-    residual = getattr(_fusion, "ResidualFusion", None)
-    if residual is not None and isinstance(estimator.fusion_, residual):
-        # A stage fits what the previous ones left: alone it predicts a
-        # residual, so it is scored with the stages before it, as in
-        # ``granularity_scores_``.
-        stages = list(branches.values())
-        branches = {
-            name: _Stages(stages[: b + 1], estimator.fusion_)
-            for b, name in enumerate(branches)
-        }
-    return branches
+    """Every non-dropped granularity, by name, as an object scorers accept."""
+    outputs_of = _BranchOutputsOf(estimator)
+    cls = (
+        _ClassifierGranularity
+        if isinstance(estimator, MultiGranularityClassifier)
+        else _RegressorGranularity
+    )
+    return {
+        name: cls(outputs_of, b) for b, name in enumerate(estimator.named_estimators_)
+    }
 
 
 def _score(scoring, scorer, model, X, y):
@@ -169,13 +156,20 @@ def _test_scores(estimator, X, y, scoring):
     return {column: np.array([row[column] for row in rows]) for column in rows[0]}
 
 
-def _importance_shares(fusion, widths, importances):
+def _importance_shares(estimator, importances):
     """Share of the absolute importance mass of the branch columns, per branch."""
     importances = importances.toarray() if sp.issparse(importances) else importances
     importances = np.abs(np.asarray(importances, dtype=np.float64))
     # Column j of the final estimator's input belongs to branch owner[j]; the
     # passthrough features, if any, come after the branch columns.
-    owner = fusion.features([np.full((1, w), b) for b, w in enumerate(widths)])[0]
+    n_classes = len(estimator.classes_) if hasattr(estimator, "classes_") else None
+    n_targets = estimator.oof_predictions_.shape[1] // len(estimator.stack_method_)
+    kinds = estimator.stack_method_
+    widths = [output_width(kind, n_classes, n_targets) for kind in kinds]
+    blocks = [np.full((1, w), b) for b, w in enumerate(widths)]
+    owner = estimator.fusion_.features(
+        BranchOutputs(blocks, kinds=kinds, n_classes=n_classes)
+    )[0]
     if importances.ndim == 0 or importances.shape[-1] < len(owner):
         return np.full(len(widths), np.nan)
     mass = importances.reshape(-1, importances.shape[-1])[:, : len(owner)].sum(axis=0)
@@ -196,16 +190,12 @@ def _fusion_weights(estimator):
         if weights.shape != (n_branches,):  # not one weight per branch
             return np.full(n_branches, np.nan)
         return weights
-    if isinstance(fusion, _fusion.AverageFusion):
-        return np.full(n_branches, 1 / n_branches)
-    if isinstance(fusion, _fusion.StackingFusion):
-        final = fusion.final_estimator_
+    final = getattr(fusion, "final_estimator_", None)
+    if final is not None and hasattr(fusion, "features"):  # stacking
         for attribute in ("coef_", "feature_importances_"):
             importances = getattr(final, attribute, None)
             if importances is not None:
-                return _importance_shares(
-                    fusion, estimator._n_outputs_per_branch, importances
-                )
+                return _importance_shares(estimator, importances)
     return np.full(n_branches, np.nan)
 
 
@@ -216,7 +206,8 @@ def _report_columns(estimator, X=None, y=None, scoring=None):
     names = list(estimator.named_estimators_)
     columns = {
         "oof_score": np.array(
-            [estimator.granularity_scores_[name] for name in names] + [np.nan]
+            [estimator.granularity_scores_[name] for name in names]
+            + [getattr(estimator, "fusion_score_", np.nan)]
         )
     }
     if X is not None:
@@ -292,9 +283,10 @@ default=None
         Indexed by the granularity names and ``"fused"``, with the columns:
 
         - ``oof_score``: the out-of-fold score of each granularity measured
-          during ``fit`` (``granularity_scores_``, with the default metric).
-          NaN for the fused model: its out-of-fold score would need the
-          fusion stage refitted fold by fold, which is not done;
+          during ``fit`` (``granularity_scores_``, with the default metric),
+          and for the fused model ``fusion_score_``, the out-of-fold score of
+          the fusion step (a second-level cross-validation on the
+          out-of-fold outputs): what fusion adds, without test data;
         - ``test_<name>``: with ``X`` and ``y``, the score of each
           granularity and of the fused model on them, one column per metric:
           ``test_score`` for ``scoring=None`` or a callable, ``test_<name>``
@@ -361,7 +353,7 @@ default=None
     granularity
     raw              0.981       0.958   0.648
     binned           0.958       0.937   0.352
-    fused              NaN       0.972     NaN
+    fused            0.984       0.972     NaN
     >>> bool(report.loc["fused", "test_score"] == clf.score(X_test, y_test))
     True
 

@@ -1,0 +1,373 @@
+"""The fusion protocol: ``BaseFusion``, the ``Level`` a multi-pass strategy asks
+for, and the second-level cross-validation of a fusion step."""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import KFold, StratifiedKFold
+
+from .._outputs import OUTPUT_ORDER, PREDICT, PROBA, BranchOutputs, labels_from_output
+
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+
+
+@dataclass
+class Level:
+    """One pass over the branches that a multi-pass strategy asks for.
+
+    Parameters
+    ----------
+    branches : list of int, default=None
+        Positions of the branches to fit in this level (among the non-dropped
+        branches); None means all.
+    target : ndarray, default=None
+        What the branches learn; None means ``y``. Rows are the rows of the
+        out-of-fold outputs the strategy was given.
+    augment : bool, default=False
+        Whether every branch sees, besides the original features, the
+        out-of-fold outputs of the previous level (as in a gcForest cascade):
+        a ``Pipeline`` branch transforms the original features with its view
+        and gives its model the view next to the previous outputs.
+    """
+
+    branches: list | None = None
+    target: np.ndarray | None = None
+    augment: bool = False
+
+
+class BaseFusion(BaseEstimator):
+    """Base class of the fusion strategies.
+
+    A fusion strategy turns the outputs of the branches into one prediction.
+    It is a scikit-learn estimator built with its own hyperparameters only;
+    what it learns from the data (the output kinds, the classes) comes at
+    ``fit``, in the :class:`BranchOutputs` it receives.
+
+    **Single pass** (most strategies). Implement
+
+    - ``fit(outputs, y, sample_weight=None)``: learn from the out-of-fold
+      outputs, a list of per-branch 2-D blocks (a :class:`BranchOutputs`),
+      and the target of the same rows (encoded labels ``0 .. n_classes - 1``
+      for a classifier);
+    - ``predict_proba(outputs)`` for classification (the meta-estimator
+      derives ``predict`` from it, or from ``decision_function``, when the
+      strategy has no ``predict`` of its own), or ``predict(outputs)`` for
+      regression.
+
+    **What a strategy needs** is declared here and asked by the
+    meta-estimator, never looked up by name:
+
+    - ``accepted_outputs``: the output kinds of a classifier's branches it can
+      combine, preferred first (default: probabilities);
+    - ``same_output``: whether every branch must give the same kind;
+    - ``accepts_features``: whether it learns from the original features too
+      (``passthrough``), found in ``outputs.features``;
+    - ``partial_fit(outputs, y, sample_weight=None)``, if defined, is the
+      online update used by the meta-estimator's ``partial_fit``: ``outputs``
+      are the branches' outputs on a batch *before* they learn it (zero rows
+      on the very first batch).
+
+    **Several passes** (cascade, residual): the meta-estimator fits a
+    :class:`Level`, hands its out-of-fold outputs to :meth:`next_level`, and
+    fits the level it asks for next until it asks for none. The strategy then
+    says which levels to keep (:meth:`used_levels`) and what it combines
+    (:meth:`level_outputs`); it never fits a branch itself.
+    """
+
+    accepted_outputs = (PROBA,)
+    same_output = True
+    accepts_features = False
+    _parameter_constraints: dict = {}
+    # The problems the strategy handles (read by AutoFusion and resolve_outputs).
+    _tasks = (CLASSIFICATION, REGRESSION)
+
+    def resolve_outputs(self, names, estimators, stack_method="auto", classifier=True):
+        """The output method every branch gives this strategy.
+
+        Parameters
+        ----------
+        names : list of str
+            The branch names, for messages.
+        estimators : list of estimator
+            The (unfitted) branches.
+        stack_method : {"auto", "predict_proba", "decision_function", \
+"predict"}, default="auto"
+            The output asked for; ``"auto"`` takes the first of
+            ``accepted_outputs`` that the branches have.
+        classifier : bool, default=True
+            Whether the problem is classification.
+
+        Returns
+        -------
+        methods : list of str
+            One output method per branch.
+        """
+        task = CLASSIFICATION if classifier else REGRESSION
+        if task not in self._tasks:
+            raise ValueError(
+                f"{type(self).__name__} handles {' and '.join(self._tasks)} only; "
+                f"this is a {task} problem."
+            )
+        if not classifier:
+            for name, est in zip(names, estimators):
+                if not hasattr(est, PREDICT):
+                    raise ValueError(
+                        f"branch {name!r} ({type(est).__name__}) does not "
+                        "implement predict."
+                    )
+            return [PREDICT] * len(estimators)
+        accepted = tuple(self.accepted_outputs)
+        if stack_method != "auto" and stack_method not in accepted:
+            raise ValueError(
+                f"{type(self).__name__} combines {' or '.join(accepted)}; "
+                f"stack_method={stack_method!r} gives none. Use "
+                f"stack_method='auto' or {accepted[0]!r}."
+            )
+        candidates = accepted if stack_method == "auto" else (stack_method,)
+        if self.same_output:
+            for method in candidates:
+                if all(hasattr(est, method) for est in estimators):
+                    return [method] * len(estimators)
+            lacking = [
+                n for n, e in zip(names, estimators) if not hasattr(e, candidates[0])
+            ]
+            raise ValueError(
+                f"{type(self).__name__} needs the same output from every branch, "
+                f"but branch(es) {lacking} do not implement "
+                f"{' or '.join(candidates)} (stack_method={stack_method!r})."
+            )
+        methods = []
+        for name, est in zip(names, estimators):
+            found = [m for m in candidates if hasattr(est, m)]
+            if not found:
+                raise ValueError(
+                    f"branch {name!r} ({type(est).__name__}) does not implement "
+                    f"{' or '.join(candidates)}, required by "
+                    f"stack_method={stack_method!r}."
+                )
+            methods.append(found[0])
+        return methods
+
+    def next_level(self, levels, y, sample_weight=None, *, n_branches):
+        """The next level of branches to fit, or None when done.
+
+        Called with no level first, then after every level. The default is
+        a single pass: every branch once.
+
+        Parameters
+        ----------
+        levels : list of BranchOutputs
+            The out-of-fold outputs of every level fitted so far.
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The target of the same rows.
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Weights of the rows.
+        n_branches : int
+            Number of (non-dropped) branches.
+
+        Returns
+        -------
+        level : Level or None
+            What to fit next; None ends the fit.
+        """
+        return Level() if not levels else None
+
+    def used_levels(self, levels, y, sample_weight=None):
+        """How many of the fitted levels the fused model keeps (the first ones).
+
+        Parameters
+        ----------
+        levels : list of BranchOutputs
+            The out-of-fold outputs of every level fitted.
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The target of the same rows.
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Weights of the rows.
+
+        Returns
+        -------
+        n_levels : int
+            The number of levels kept (all by default).
+        """
+        return len(levels)
+
+    def level_outputs(self, levels):
+        """What the strategy combines, given the outputs of the kept levels.
+
+        Parameters
+        ----------
+        levels : list of BranchOutputs
+            The outputs of every kept level.
+
+        Returns
+        -------
+        outputs : BranchOutputs
+            The outputs of the last level (default).
+        """
+        return levels[-1]
+
+    def granularity_outputs(self, outputs):
+        """What each granularity predicts on its own, for its score.
+
+        Parameters
+        ----------
+        outputs : BranchOutputs
+            Every branch's block, from the first level it was fitted in.
+
+        Returns
+        -------
+        outputs : BranchOutputs
+            The blocks themselves (default).
+        """
+        return outputs
+
+    def _responds(self, method, kinds):
+        """Before fit: would the strategy give ``method`` for these kinds?"""
+        return hasattr(self, method)
+
+    def _accepts(self, outputs):
+        """Whether the strategy can combine these outputs (AutoFusion)."""
+        task = CLASSIFICATION if outputs.classification else REGRESSION
+        if task not in self._tasks:
+            return False
+        if not outputs.classification:
+            return True
+        if self.same_output and len(set(outputs.kinds)) > 1:
+            return False
+        return all(kind in self.accepted_outputs for kind in outputs.kinds)
+
+
+def fused_predict(fusion, outputs):
+    """Predictions of a fitted fusion strategy.
+
+    Its own ``predict`` if it has one; otherwise (a classifier's strategy
+    with ``predict_proba`` or ``decision_function`` only) the class of the
+    highest probability or decision value, as the meta-estimators derive
+    ``predict``.
+
+    Parameters
+    ----------
+    fusion : BaseFusion
+        A fitted strategy.
+    outputs : BranchOutputs
+        The output block of every branch.
+
+    Returns
+    -------
+    y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Predictions (encoded class labels for classifiers).
+    """
+    if hasattr(fusion, "predict"):
+        return fusion.predict(outputs)
+    if hasattr(fusion, "predict_proba"):
+        return np.asarray(fusion.predict_proba(outputs)).argmax(axis=1)
+    scores = np.asarray(fusion.decision_function(outputs))
+    if scores.ndim == 1:
+        return (scores > 0).astype(np.intp)
+    return labels_from_output(scores, "decision_function")
+
+
+def default_score(y, y_pred, classification, sample_weight=None):
+    """Accuracy of a classifier, R² of a regressor."""
+    if classification:
+        return accuracy_score(y, y_pred, sample_weight=sample_weight)
+    y_pred = np.asarray(y_pred)
+    if y.ndim == 1 and y_pred.ndim == 2:
+        y_pred = y_pred.ravel()
+    return r2_score(y, y_pred, sample_weight=sample_weight)
+
+
+def second_level_folds(y, classification, n_splits=5):
+    """Shuffled folds of the out-of-fold rows (stratified when every class
+    has ``n_splits`` rows), seeded so that every strategy sees the same."""
+    if classification and np.bincount(y).min() >= n_splits:
+        splitter = StratifiedKFold(n_splits, shuffle=True, random_state=0)
+    else:
+        splitter = KFold(min(n_splits, len(y)), shuffle=True, random_state=0)
+    return list(splitter.split(np.zeros((len(y), 1)), y))
+
+
+def cross_val_fuse(fusion, outputs, y, sample_weight=None, folds=None, **fit_params):
+    """Out-of-fold predictions of a fusion step, refitted fold by fold.
+
+    A second-level cross-validation: the strategy is fitted on the
+    out-of-fold outputs of some rows and predicts the others. No branch is
+    refitted. A fold is left out when its training rows lack a class of
+    ``y`` or (with weights) have no weight: its rows get no prediction.
+
+    Parameters
+    ----------
+    fusion : BaseFusion
+        An unfitted strategy (cloned for every fold).
+    outputs : BranchOutputs
+        The out-of-fold outputs of the branches.
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        The target of the same rows.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Weights of the rows.
+    folds : list of (train, test), default=None
+        The folds; None means :func:`second_level_folds`.
+    **fit_params : dict
+        Passed to every fit.
+
+    Returns
+    -------
+    predictions : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Predicted (encoded) labels or targets, as floats.
+    covered : ndarray of bool of shape (n_samples,)
+        The rows that got a prediction.
+    """
+    outputs = BranchOutputs.of(outputs)
+    classification = outputs.classification
+    if folds is None:
+        folds = second_level_folds(y, classification)
+    n_classes = len(np.unique(y)) if classification else None
+    predictions = np.full(y.shape, np.nan)
+    covered = np.zeros(len(y), dtype=bool)
+    for train, test in folds:
+        if classification and len(np.unique(y[train])) < n_classes:
+            continue  # a class missing from the training part: not comparable
+        if sample_weight is not None and not (
+            sample_weight[train].sum() > 0 and sample_weight[test].sum() > 0
+        ):
+            continue  # no weighted row to learn or score the strategy on
+        sw_train = None if sample_weight is None else sample_weight[train]
+        fitted = clone(fusion).fit(
+            outputs.take(train), y[train], sample_weight=sw_train, **fit_params
+        )
+        predicted = np.asarray(fused_predict(fitted, outputs.take(test)))
+        predictions[test] = predicted.reshape(predictions[test].shape)
+        covered[test] = True
+    return predictions, covered
+
+
+def cross_val_fuse_score(
+    fusion, outputs, y, sample_weight=None, folds=None, **fit_params
+):
+    """The default score of a fusion step's second-level out-of-fold
+    predictions (NaN when no fold could be used)."""
+    outputs = BranchOutputs.of(outputs)
+    predictions, covered = cross_val_fuse(
+        fusion, outputs, y, sample_weight, folds, **fit_params
+    )
+    if not covered.any():
+        return np.nan
+    sw = None if sample_weight is None else sample_weight[covered]
+    y_pred = predictions[covered]
+    if outputs.classification:
+        y_pred = y_pred.astype(np.intp)
+    return float(default_score(y[covered], y_pred, outputs.classification, sw))
+
+
+__all__ = [
+    "OUTPUT_ORDER",
+    "BaseFusion",
+    "Level",
+    "cross_val_fuse",
+    "cross_val_fuse_score",
+    "default_score",
+    "fused_predict",
+]
