@@ -150,6 +150,12 @@ class _BaseMultiGranularity(
         A branch can be replaced by name (``raw=LogisticRegression()``),
         removed (``raw="drop"``) or tuned (``raw__C=10``).
 
+        A strategy's own parameters are set as ``fusion__param``; when
+        ``fusion`` is a string shortcut, it first becomes its strategy (so
+        ``GridSearchCV(model, {"fusion__max_levels": [1, 2]})`` works with
+        ``fusion="cascade"``). Likewise ``final_estimator__param`` with
+        ``final_estimator=None`` first sets the default final estimator.
+
         Parameters
         ----------
         **params : keyword arguments
@@ -159,6 +165,13 @@ class _BaseMultiGranularity(
         -------
         self : estimator instance
         """
+        fusion = params.get("fusion", self.fusion)
+        if isinstance(fusion, str) and any(k.startswith("fusion__") for k in params):
+            params["fusion"] = make_fusion(fusion)
+        if params.get("final_estimator", self.final_estimator) is None and any(
+            k.startswith("final_estimator__") for k in params
+        ):
+            params["final_estimator"] = self._default_final_estimator()
         self._set_params("granularities", **params)
         return self
 

@@ -1,0 +1,256 @@
+"""The fusion protocol: strategies as estimators, a third-party strategy end
+to end, tuning a strategy's own parameters, the fused out-of-fold score and
+CAWPE."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import load_diabetes, load_digits
+from sklearn.linear_model import LogisticRegression, RidgeCV
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    StratifiedKFold,
+    cross_val_score,
+)
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from skmg import MultiGranularityClassifier, MultiGranularityRegressor
+from skmg.fusion import (
+    FUSIONS,
+    AutoFusion,
+    BaseFusion,
+    BranchOutputs,
+    CascadeFusion,
+    StackingFusion,
+    make_fusion,
+)
+from skmg.inspection import granularity_report
+
+X_DIGITS, Y_DIGITS = load_digits(return_X_y=True)
+X_DIABETES, Y_DIABETES = load_diabetes(return_X_y=True)
+
+
+def _pool(X):
+    """8x8 digit images pooled to 4x4."""
+    return X.reshape(-1, 4, 2, 4, 2).mean(axis=(2, 4)).reshape(-1, 16)
+
+
+def _digit_branches():
+    return [
+        ("nb", GaussianNB()),
+        ("pooled", make_pipeline(FunctionTransformer(_pool), KNeighborsClassifier(5))),
+        ("tree", DecisionTreeClassifier(random_state=0)),
+    ]
+
+
+def _diabetes_branches():
+    return [
+        ("linear", RidgeCV()),
+        ("neighbours", make_pipeline(StandardScaler(), KNeighborsRegressor(15))),
+        ("tree", DecisionTreeRegressor(max_depth=3, random_state=0)),
+    ]
+
+
+class MedianFusion(BaseFusion):
+    """A third-party strategy: the median of the branch probabilities."""
+
+    def fit(self, outputs, y, sample_weight=None):
+        self.n_branches_ = len(outputs)
+        return self
+
+    def predict_proba(self, outputs):
+        median = np.median(np.stack(outputs), axis=0)
+        return median / median.sum(axis=1, keepdims=True)
+
+
+def test_third_party_strategy_works_end_to_end():
+    """A ten-line BaseFusion subclass works in fit, predict, predict_proba,
+    score, GridSearchCV and the report, with no change to skmg."""
+    X, y = X_DIGITS[:600], Y_DIGITS[:600]
+    model = MultiGranularityClassifier(_digit_branches(), fusion=MedianFusion(), cv=3)
+    model.fit(X, y)
+    probas = np.stack([e.predict_proba(X) for e in model.estimators_])
+    expected = np.median(probas, axis=0)
+    expected /= expected.sum(axis=1, keepdims=True)
+    assert_allclose(model.predict_proba(X), expected)
+    assert_array_equal(model.predict(X), model.classes_[expected.argmax(axis=1)])
+    assert model.score(X, y) == np.mean(model.predict(X) == y)
+    assert model.fusion_.n_branches_ == 3
+    assert 0.8 < model.fusion_score_ < 1.0
+
+    search = GridSearchCV(
+        model, {"fusion": [MedianFusion(), "average"], "tree__max_depth": [3]}, cv=2
+    ).fit(X, y)
+    assert len(search.cv_results_["mean_test_score"]) == 2
+
+    pytest.importorskip("pandas")
+    report = granularity_report(model, X_DIGITS[600:900], Y_DIGITS[600:900])
+    assert report.loc["fused", "test_score"] == model.score(
+        X_DIGITS[600:900], Y_DIGITS[600:900]
+    )
+    assert report.loc["fused", "oof_score"] == model.fusion_score_
+
+
+def test_strategies_are_estimators():
+    """Every shortcut gives a scikit-learn estimator with its own parameters:
+    clone, get_params and repr work, and nothing about the data is in its
+    constructor."""
+    for name, cls in FUSIONS.items():
+        strategy = make_fusion(name)
+        assert type(strategy) is cls
+        assert isinstance(strategy, BaseFusion)
+        assert clone(strategy).get_params() == strategy.get_params()
+        assert repr(strategy) == f"{cls.__name__}()"
+        for value in strategy.get_params(deep=False):
+            assert value not in {"kind", "n_classes", "methods", "classes"}
+    assert isinstance(make_fusion(LogisticRegression()), StackingFusion)
+
+
+def test_meta_estimators_hold_no_strategy_parameters():
+    """Strategy options live on the strategies, not on the meta-estimators."""
+    for model in (
+        MultiGranularityClassifier(_digit_branches()),
+        MultiGranularityRegressor(_diabetes_branches()),
+    ):
+        params = model.get_params(deep=False)
+        for name in ("weights", "max_levels", "tol", "decay", "learning_rate"):
+            assert name not in params
+
+
+def test_grid_search_over_cascade_levels():
+    """GridSearchCV addresses a strategy's own parameter as fusion__max_levels."""
+    X, y = X_DIGITS[:400], Y_DIGITS[:400]
+    model = MultiGranularityClassifier(
+        _digit_branches(), fusion=CascadeFusion(tol=-1.0), cv=3
+    )
+    search = GridSearchCV(model, {"fusion__max_levels": [1, 2]}, cv=2).fit(X, y)
+    assert search.best_params_["fusion__max_levels"] in (1, 2)
+    assert (
+        search.best_estimator_.fusion_.max_levels
+        == (search.best_params_["fusion__max_levels"])
+    )
+    # tol=-1 keeps every level tried: the depth follows the parameter
+    assert (
+        len(search.best_estimator_.levels_)
+        == (search.best_params_["fusion__max_levels"])
+    )
+    one, two = search.cv_results_["mean_test_score"]
+    assert one != two
+
+
+def test_grid_search_over_cawpe_alpha():
+    """GridSearchCV tunes CAWPE's exponent as fusion__alpha; alpha=0 is the
+    plain average."""
+    X, y = X_DIGITS[:600], Y_DIGITS[:600]
+    model = MultiGranularityClassifier(_digit_branches(), fusion="cawpe", cv=3)
+    search = GridSearchCV(model, {"fusion__alpha": [0, 4, 20]}, cv=2).fit(X, y)
+    assert len(set(search.cv_results_["mean_test_score"])) == 3
+    flat = clone(model).set_params(fusion__alpha=0).fit(X, y)
+    assert_allclose(flat.fusion_.weights_, np.full(3, 1 / 3))
+    average = clone(model).set_params(fusion="average").fit(X, y)
+    assert_allclose(flat.predict_proba(X), average.predict_proba(X))
+
+
+def test_cawpe_weights_follow_the_out_of_fold_accuracies():
+    """CAWPE's accuracies are the branches' out-of-fold accuracies, and its
+    weights are their fourth powers, normalised."""
+    X, y = X_DIGITS[:600], Y_DIGITS[:600]
+    model = MultiGranularityClassifier(_digit_branches(), fusion="cawpe", cv=3)
+    model.fit(X, y)
+    accuracies = np.array(list(model.granularity_scores_.values()))
+    assert_allclose(model.fusion_.accuracies_, accuracies)
+    assert_allclose(model.fusion_.weights_, accuracies**4 / (accuracies**4).sum())
+    assert_array_equal(np.argsort(model.fusion_.weights_), np.argsort(accuracies))
+    probas = np.stack([e.predict_proba(X) for e in model.estimators_])
+    assert_allclose(
+        model.predict_proba(X), np.tensordot(model.fusion_.weights_, probas, 1)
+    )
+
+
+def test_cawpe_is_refused_for_regression():
+    """CAWPE weighs by accuracy: the regressor refuses it, naming it."""
+    model = MultiGranularityRegressor(_diabetes_branches(), fusion="cawpe")
+    with pytest.raises(ValueError, match="CAWPEFusion handles classification only"):
+        model.fit(X_DIABETES, Y_DIABETES)
+
+
+CLASSIFIER_MODES = ["stacking", "average", "weighted", "greedy", "cawpe", "cascade"]
+REGRESSOR_MODES = ["stacking", "average", "weighted", "greedy", "cascade", "residual"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "kind, fusion",
+    [("classifier", f) for f in CLASSIFIER_MODES + ["auto"]]
+    + [("regressor", f) for f in REGRESSOR_MODES + ["auto"]],
+)
+def test_fusion_score_estimates_the_outer_cv_score(kind, fusion):
+    """fusion_score_ (no branch refitted) lies within the spread of the outer
+    cross-validation score of the whole model, and is below its in-sample
+    score. The inner and outer splits have the same number of shuffled folds,
+    so the fold models behind the out-of-fold outputs learn from as many rows
+    as the models the outer cross-validation scores."""
+    if kind == "classifier":
+        X, y = X_DIGITS[:900], Y_DIGITS[:900]
+        inner = StratifiedKFold(5, shuffle=True, random_state=0)
+        outer = StratifiedKFold(5, shuffle=True, random_state=1)
+        model = MultiGranularityClassifier(_digit_branches(), fusion=fusion, cv=inner)
+    else:
+        X, y = X_DIABETES, Y_DIABETES
+        inner = KFold(5, shuffle=True, random_state=0)
+        outer = KFold(5, shuffle=True, random_state=1)
+        model = MultiGranularityRegressor(_diabetes_branches(), fusion=fusion, cv=inner)
+    scores = cross_val_score(model, X, y, cv=outer)
+    model.fit(X, y)
+    spread = scores.std()
+    assert scores.min() - spread <= model.fusion_score_ <= scores.max() + spread
+    assert model.fusion_score_ < model.score(X, y) - 0.01
+
+
+def test_fusion_score_is_a_second_level_cross_validation():
+    """fusion_score_ is the default score of the strategy refitted on four
+    fifths of the out-of-fold outputs and scored on the rest: a stacking
+    final estimator fitted on all rows scores higher on them (in-sample)."""
+    X, y = X_DIGITS[:600], Y_DIGITS[:600]
+    model = MultiGranularityClassifier(_digit_branches(), cv=3).fit(X, y)
+    outputs = np.hsplit(model.oof_predictions_, 3)
+    in_sample = model.final_estimator_.score(np.hstack(outputs), y)
+    assert model.fusion_score_ < in_sample
+    average = clone(model).set_params(fusion="average").fit(X, y)
+    mean = np.mean(outputs, axis=0)
+    # nothing learned: the second-level estimate is the plain oof accuracy
+    assert average.fusion_score_ == pytest.approx(np.mean(mean.argmax(axis=1) == y))
+
+
+def test_auto_fusion_exposes_its_choice():
+    """AutoFusion keeps every candidate's score and the fitted best one, and
+    its stacking candidate uses the meta-estimator's final_estimator."""
+    X, y = X_DIGITS[:600], Y_DIGITS[:600]
+    final = LogisticRegression(C=0.1, max_iter=1000)
+    model = MultiGranularityClassifier(
+        _digit_branches(),
+        fusion=AutoFusion(candidates=["average", "stacking"]),
+        final_estimator=final,
+        cv=3,
+    ).fit(X, y)
+    auto = model.fusion_
+    assert set(auto.scores_) == {"average", "stacking"}
+    assert auto.best_name_ == max(auto.scores_, key=auto.scores_.get)
+    stacking = auto._candidates()["stacking"]
+    assert stacking.final_estimator is final
+    assert_allclose(
+        model.predict_proba(X),
+        auto.best_fusion_.predict_proba(
+            BranchOutputs(
+                [e.predict_proba(X) for e in model.estimators_],
+                kinds=model.stack_method_,
+                n_classes=10,
+            )
+        ),
+    )
