@@ -141,6 +141,7 @@ def run_plan(
     n_jobs=None,
     verbose=0,
     keep_fold_models=True,
+    subject="branch",
 ):
     """Run every task of the plan in one ``Parallel`` call.
 
@@ -167,6 +168,9 @@ def run_plan(
         fold models predict, ``refit=False``).
     verbose : int
         If non-zero, report every task on stderr as it completes.
+    subject : str
+        What a task's name names, in error messages: ``branch 'name' failed
+        in fold 2/5``.
 
     Returns
     -------
@@ -177,7 +181,7 @@ def run_plan(
 
     def arguments(task):
         train, test = (None, None) if task.fold is None else folds[task.fold]
-        where = f"branch {task.name!r} failed in {task.describe(n_folds)}"
+        where = f"{subject} {task.name!r} failed in {task.describe(n_folds)}"
         return (
             clone(estimators[task.branch]),
             X,

@@ -21,10 +21,11 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from .._compat import HasMethods, Interval, _check_sample_weight, _fit_context
+from .._outputs import align_proba
+from .._plan import Task, run_plan
 
 # Upper bound on the bytes of one batch's window matrix at predict/transform time,
 # so that memory stays bounded however many samples are passed at once.
@@ -143,10 +144,8 @@ def _window_scores(estimator, windows, method, n_classes):
         return scores.reshape(windows.shape[0], -1)
     if method == "predict":
         return np.eye(n_classes)[np.asarray(scores, dtype=np.intp)]
-    if method == "predict_proba" and scores.shape[1] != n_classes:
-        aligned = np.zeros((windows.shape[0], n_classes), dtype=scores.dtype)
-        aligned[:, estimator.classes_] = scores
-        return aligned
+    if method == "predict_proba":
+        return align_proba(scores, estimator.classes_, n_classes)
     return scores.reshape(windows.shape[0], -1)
 
 
@@ -170,19 +169,28 @@ def _window_outputs(estimator, X, grid, method, n_classes=None, average=False):
     return result
 
 
-def _fit_fold(
-    estimator, X, y, sample_weight, grid, positions, train, test, method, n_classes
-):
-    """Fit on the windows of the `train` samples, return outputs for `test`."""
-    _fit_on_windows(
-        estimator,
-        X[train],
-        y[train],
-        None if sample_weight is None else sample_weight[train],
-        grid,
-        None if positions is None else positions[train],
-    )
-    return _window_outputs(estimator, X[test], grid, method, n_classes)
+class _WindowModel(BaseEstimator):
+    """The scanning estimator's model as a task of the fit plan: it learns
+    from the windows of its rows and outputs their per-sample window outputs,
+    so that the cross-fit of ``fit_transform`` runs on the plan that fits the
+    branches of the meta-estimators."""
+
+    def __init__(self, estimator, grid, method, n_classes):
+        self.estimator = estimator
+        self.grid = grid
+        self.method = method
+        self.n_classes = n_classes
+
+    def fit(self, X, y, sample_weight=None, positions=None):
+        self.estimator_ = _fit_on_windows(
+            clone(self.estimator), X, y, sample_weight, self.grid, positions
+        )
+        return self
+
+    def window_outputs(self, X):
+        return _window_outputs(
+            self.estimator_, X, self.grid, self.method, self.n_classes
+        )
 
 
 def _estimator_has(attr):
@@ -385,27 +393,31 @@ class _BaseScanning(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
                 "cv must put every sample in exactly one test fold to cross-fit "
                 "fit_transform."
             )
-        tasks = [
-            delayed(_fit_fold)(
-                clone(self.estimator),
-                X,
-                y,
-                sample_weight,
-                self._grid,
-                positions,
-                train,
-                test,
-                self._output_method,
-                self._n_classes(),
-            )
-            for train, test in splits
-        ]
-        tasks.append(
-            delayed(_fit_on_windows)(
-                clone(self.estimator), X, y, sample_weight, self._grid, positions
-            )
+        # The refit on all rows, then the folds, in one task list; the fold
+        # models are not kept.
+        model = _WindowModel(
+            self.estimator, self._grid, self._output_method, self._n_classes()
         )
-        *fold_outputs, self.estimator_ = Parallel(n_jobs=self.n_jobs)(tasks)
+        params = {"positions": positions}
+        if sample_weight is not None:
+            params["sample_weight"] = sample_weight
+        name = type(self.estimator).__name__
+        tasks = [Task(0, name, fold) for fold in [None, *range(len(splits))]]
+        (refit, _, _), *folds = run_plan(
+            tasks,
+            [model],
+            X,
+            y,
+            splits,
+            methods=["window_outputs"],
+            n_classes=None,
+            fit_params=[params],
+            n_jobs=self.n_jobs,
+            keep_fold_models=False,
+            subject=f"{type(self).__name__}'s estimator",
+        )
+        self.estimator_ = refit.estimator_
+        fold_outputs = [output for _, output, _ in folds]
         X_out = np.empty(
             (X.shape[0], fold_outputs[0].shape[1]), dtype=fold_outputs[0].dtype
         )
