@@ -8,14 +8,14 @@ model can learn one batch at a time with
 :meth:`~skmg.MultiGranularityClassifier.partial_fit`. Every branch must then
 learn incrementally (here, :class:`~sklearn.linear_model.SGDClassifier` after
 stateless views and a :class:`~sklearn.preprocessing.StandardScaler`, which
-has ``partial_fit`` too), and the fusion must be ``"average"`` or
-``"weighted"``.
+has ``partial_fit`` too), and the fusion must learn online:
+``"average"`` or ``"weighted"``.
 
 Each batch is first *scored* by every branch, before any branch learns from
 it (prequential evaluation), and then learned. With ``fusion="weighted"``,
 those scores drive the weights: the log-losses of each branch are discounted
-by ``decay`` from batch to batch and summed, and the weights are the softmax
-of minus those sums (the Hedge rule). A branch that keeps predicting badly
+by ``WeightedFusion(decay=...)`` from batch to batch and summed, and the
+weights are the softmax of minus those sums (the Hedge rule). A branch that keeps predicting badly
 loses its weight; one that improves gains it back.
 
 This example streams the digits data set through three branches, one of
