@@ -15,8 +15,8 @@ Each batch is first *scored* by every branch, before any branch learns from
 it (prequential evaluation), and then learned. With ``fusion="weighted"``,
 those scores drive the weights: the log-losses of each branch are discounted
 by ``WeightedFusion(decay=...)`` from batch to batch and summed, and the
-weights are the softmax of minus those sums (the Hedge rule). A branch that keeps predicting badly
-loses its weight; one that improves gains it back.
+weights are the softmax of minus those sums (the Hedge rule). A branch that
+keeps predicting badly loses its weight; one that improves gains it back.
 
 This example streams the digits data set through three branches, one of
 which is deliberately noisy, and follows the accuracy and the weights batch by
