@@ -45,7 +45,13 @@ from ._compat import (
     _VisualBlock,
 )
 from ._levels import LevelBranch, LevelRunner, augmented_input
-from ._outputs import BranchOutputs, fitted_output, labels_from_output, output_names
+from ._outputs import (
+    BranchOutputs,
+    NonFiniteOutputError,
+    fitted_output,
+    labels_from_output,
+    output_names,
+)
 from ._plan import _task_error as _plan_task_error
 from .fusion import FUSIONS, make_fusion
 from .fusion._base import cross_val_fuse_score, default_score
@@ -506,6 +512,8 @@ class _BaseMultiGranularity(
                 [branch_params[b] for b in branches],
                 X=level_X,
                 y=level.target,
+                # a branch fitted again on earlier outputs: say which level
+                level=len(levels) + 1 if level.augment else None,
             )
             covered = level_covered if covered is None else covered & level_covered
             levels.append(self._outputs(blocks, branches))
@@ -680,13 +688,23 @@ class _BaseMultiGranularity(
         _check_2d_not_empty(X)
         validate_data(self, X=X, reset=False, skip_check_array=True)
         n_classes = self._n_classes()
+        names = list(self.fit_times_)
         levels = []
-        for fitted, (branches, augment) in zip(self.levels_, self._level_plan):
+        plan = zip(self.levels_, self._level_plan)
+        for level, (fitted, (branches, augment)) in enumerate(plan, start=1):
             level_X = augmented_input(X, levels[-1]) if augment else X
-            blocks = [
-                fitted_output(model, level_X, self.stack_method_[b], n_classes)
-                for model, b in zip(fitted, branches)
-            ]
+            blocks = []
+            for model, b in zip(fitted, branches):
+                try:
+                    block = fitted_output(
+                        model, level_X, self.stack_method_[b], n_classes
+                    )
+                except NonFiniteOutputError as exc:
+                    where = f"branch {names[b]!r} failed in predict"
+                    if len(self.levels_) > 1:
+                        where += f" (level {level})"
+                    raise _plan_task_error(exc, where) from exc
+                blocks.append(block)
             levels.append(self._outputs(blocks, branches))
         outputs = self.fusion_.level_outputs(levels)
         outputs.features = self._passthrough_block(X)
@@ -902,7 +920,8 @@ def _sample_weight_params(name, estimator, sample_weight):
                 if est not in (None, "passthrough")
                 and has_fit_parameter(est, "sample_weight")
             }
-    raise ValueError(
+    # TypeError, as scikit-learn's stacking raises for the same mistake.
+    raise TypeError(
         f"branch {name!r} ({type(estimator).__name__}) does not accept "
         "sample_weight in fit; drop the branch or fit without sample_weight."
     )

@@ -36,7 +36,7 @@ class LevelRunner:
         self.verbose = verbose
         self.fit_times = fit_times
 
-    def fit(self, names, estimators, methods, params, X=None, y=None):
+    def fit(self, names, estimators, methods, params, X=None, y=None, level=1):
         """Fit the branches on every fold (and refit); return the fitted
         branches, their out-of-fold blocks and the rows those cover."""
         X = self.X if X is None else X
@@ -60,6 +60,7 @@ class LevelRunner:
             n_jobs=self.n_jobs,
             verbose=self.verbose,
             keep_fold_models=not self.refit,
+            level=level,
         )
         fold_models = [[] for _ in names]
         fold_outputs = [[] for _ in names]

@@ -127,13 +127,37 @@ default=None
         )
 
 
+class NonFiniteOutputError(ValueError):
+    """A branch gave NaN or infinite outputs: the fusion would silently
+    propagate them (or a vote would turn them into the first class)."""
+
+
+def check_finite_output(output, method):
+    """Raise NonFiniteOutputError if a branch's output block is not finite."""
+    finite = np.isfinite(output)
+    if not finite.all():
+        rows = int((~finite.reshape(len(output), -1).all(axis=1)).sum())
+        raise NonFiniteOutputError(
+            f"its {method} outputs are not finite: {rows} of {len(output)} rows "
+            "hold NaN or infinity"
+        )
+    return output
+
+
 def branch_output(estimator, X, method, n_classes):
     """Return the output of a fitted branch as a 2-D float array.
 
     For classifiers, ``n_classes`` is the number of classes of the whole
     problem; the columns of probabilities are aligned with the encoded labels
     ``0 .. n_classes - 1`` even when a fold's training rows lack a class.
+    Raises :class:`NonFiniteOutputError` if the output holds NaN or infinity.
     """
+    return check_finite_output(
+        _branch_output(estimator, X, method, n_classes), method
+    )
+
+
+def _branch_output(estimator, X, method, n_classes):
     output = getattr(estimator, method)(X)
     if n_classes is None or method == PREDICT:
         output = np.asarray(output, dtype=np.float64)

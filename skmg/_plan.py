@@ -8,9 +8,11 @@ copy of the fold: joblib memory-maps large arrays once for all tasks.
 """
 
 import os
+import pickle
 import socket
 import sys
 import time
+import traceback
 from contextlib import nullcontext
 
 import numpy as np
@@ -84,7 +86,7 @@ def _fit_task(
     except Exception as exc:
         # joblib replaces the cause of an exception that crosses workers:
         # carry the original to the caller, which raises it with the context.
-        raise _TaskFailure(exc, where) from exc
+        raise _TaskFailure(_portable(exc), where) from exc
 
     return (estimator if keep else None), output, seconds
 
@@ -106,6 +108,32 @@ def _aligned(value):
     return value
 
 
+class RemoteTaskError(Exception):
+    """What is left of a task's exception that cannot cross processes (its
+    class cannot be re-created from its arguments): its type, message and
+    traceback, as text."""
+
+    def __init__(self, type_name, message, traceback_text):
+        super().__init__(type_name, message, traceback_text)
+        self.type_name = type_name
+        self.message = message
+        self.traceback_text = traceback_text
+
+    def __str__(self):
+        return f"{self.type_name}: {self.message}\n\n{self.traceback_text}"
+
+
+def _portable(exc):
+    """``exc`` if it survives pickling (as it must to leave a worker), else a
+    RemoteTaskError with its type, message and traceback."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        text = "".join(traceback.format_exception(exc))
+        return RemoteTaskError(type(exc).__name__, str(exc), text)
+
+
 class _TaskFailure(Exception):
     """The exception of a task and where it happened, across workers."""
 
@@ -117,6 +145,8 @@ class _TaskFailure(Exception):
 
 def _task_error(exc, where):
     """The same kind of error as ``exc``, with the branch and fold in front."""
+    if isinstance(exc, RemoteTaskError):
+        return RuntimeError(f"{where}: {exc.type_name}: {exc.message}")
     message = f"{where}: {exc}"
     try:
         error = type(exc)(message)
@@ -142,6 +172,7 @@ def run_plan(
     verbose=0,
     keep_fold_models=True,
     subject="branch",
+    level=None,
 ):
     """Run every task of the plan in one ``Parallel`` call.
 
@@ -171,6 +202,9 @@ def run_plan(
     subject : str
         What a task's name names, in error messages: ``branch 'name' failed
         in fold 2/5``.
+    level : int or None
+        The level of a multi-level fit these tasks belong to, for messages
+        (``... in fold 2/5 of level 2``); None or 1 says nothing.
 
     Returns
     -------
@@ -182,6 +216,8 @@ def run_plan(
     def arguments(task):
         train, test = (None, None) if task.fold is None else folds[task.fold]
         where = f"{subject} {task.name!r} failed in {task.describe(n_folds)}"
+        if level is not None and level > 1:
+            where += f" of level {level}"
         return (
             clone(estimators[task.branch]),
             X,

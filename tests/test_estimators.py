@@ -449,14 +449,18 @@ def test_sample_weight_reaches_every_branch_and_the_fusion():
 
 
 def test_branch_without_sample_weight_is_named():
-    """A branch that cannot take sample_weight is named in the error."""
+    """A branch that cannot take sample_weight is named in the error, a
+    TypeError as scikit-learn's stacking raises."""
+    from sklearn.ensemble import StackingClassifier
     from sklearn.neighbors import KNeighborsClassifier
 
-    model = MultiGranularityClassifier(
-        [("knn", KNeighborsClassifier()), ("nb", GaussianNB())], cv=3
-    )
-    with pytest.raises(ValueError, match="branch 'knn'.*sample_weight"):
-        model.fit(X_SMALL, Y_SMALL, sample_weight=np.ones(len(Y_SMALL)))
+    branches = [("knn", KNeighborsClassifier()), ("nb", GaussianNB())]
+    model = MultiGranularityClassifier(branches, cv=3)
+    sw = np.ones(len(Y_SMALL))
+    with pytest.raises(TypeError, match="branch 'knn'.*sample_weight"):
+        model.fit(X_SMALL, Y_SMALL, sample_weight=sw)
+    with pytest.raises(TypeError, match="KNeighborsClassifier"):
+        StackingClassifier(branches, cv=3).fit(X_SMALL, Y_SMALL, sample_weight=sw)
 
 
 def test_metadata_routing_sends_requested_params():
