@@ -48,6 +48,7 @@ from ._levels import LevelBranch, LevelRunner, augmented_input
 from ._outputs import (
     BranchOutputs,
     NonFiniteOutputError,
+    design_blocks,
     fitted_output,
     labels_from_output,
     output_names,
@@ -299,7 +300,9 @@ class _BaseMultiGranularity(
 
         Each branch receives the metadata it requests for ``fit``; the splitter
         receives ``groups``; the final estimator of a stacking fusion receives
-        what it requests for ``fit`` and ``predict``.
+        what it requests for ``predict``. The fusion stage is given
+        ``sample_weight`` in ``fit`` whatever it requests, as scikit-learn's
+        stacking gives it to its final estimator.
 
         Returns
         -------
@@ -320,9 +323,7 @@ class _BaseMultiGranularity(
         if final is not None:
             router.add(
                 final_estimator=final,
-                method_mapping=MethodMapping()
-                .add(caller="fit", callee="fit")
-                .add(caller="predict", callee="predict"),
+                method_mapping=MethodMapping().add(caller="predict", callee="predict"),
             )
         router.add(
             splitter=check_cv(self.cv),
@@ -331,7 +332,7 @@ class _BaseMultiGranularity(
         return router
 
     def _route(self, names, estimators, sample_weight, groups, fit_params):
-        """Fit parameters per branch, for the splitter and for the fusion."""
+        """Fit parameters per branch and for the splitter."""
         active = [n for n, e in zip(names, estimators) if not _is_drop(e)]
         if _routing_enabled():
             if sample_weight is not None:
@@ -341,11 +342,7 @@ class _BaseMultiGranularity(
             routed = process_routing(self, "fit", **fit_params)
             branch_params = [dict(routed[name].fit) for name in active]
             split_params = dict(routed.splitter.split)
-            fusion_params = (
-                dict(routed.final_estimator.fit) if "final_estimator" in routed else {}
-            )
-            fusion_params.pop("sample_weight", None)
-            return branch_params, split_params, fusion_params
+            return branch_params, split_params
         _raise_for_params(fit_params, self, "fit")
         branch_params = []
         for name, est in zip(names, estimators):
@@ -355,7 +352,7 @@ class _BaseMultiGranularity(
             if sample_weight is not None:
                 params = _sample_weight_params(name, est, sample_weight)
             branch_params.append(params)
-        return branch_params, {"groups": groups}, {}
+        return branch_params, {"groups": groups}
 
     # -- fit --------------------------------------------------------------
 
@@ -455,7 +452,7 @@ class _BaseMultiGranularity(
         n_classes = self._n_classes()
         strategy = self._make_strategy()
 
-        branch_params, split_params, fusion_params = self._route(
+        branch_params, split_params = self._route(
             names, estimators, sample_weight, groups, fit_params
         )
         active = [(n, e) for n, e in zip(names, estimators) if not _is_drop(e)]
@@ -555,18 +552,17 @@ class _BaseMultiGranularity(
         }
 
         outputs = strategy.level_outputs(levels[:n_used])
-        self._n_outputs_per_branch = [block.shape[1] for block in outputs]
+        design = design_blocks(outputs)
+        self._n_outputs_per_branch = [block.shape[1] for block in design]
         self._output_branches = list(outputs.names)
-        self.oof_predictions_ = np.hstack(list(outputs))
+        self.oof_predictions_ = np.hstack(design)
         self.oof_mask_ = covered
         outputs = outputs.take(covered)
         passthrough = self._passthrough_block(X)
         if passthrough is not None:
             outputs.features = passthrough[covered]
-        self.fusion_score_ = cross_val_fuse_score(
-            clone(strategy), outputs, y_fit, sw, **fusion_params
-        )
-        strategy.fit(outputs, y_fit, sample_weight=sw, **fusion_params)
+        self.fusion_score_ = cross_val_fuse_score(clone(strategy), outputs, y_fit, sw)
+        strategy.fit(outputs, y_fit, sample_weight=sw)
         self.fusion_ = strategy
         if hasattr(strategy, "final_estimator_"):
             self.final_estimator_ = strategy.final_estimator_
@@ -653,7 +649,7 @@ class _BaseMultiGranularity(
                     for branch, method in zip(self.estimators_, self.stack_method_)
                 ]
             )
-            self._n_outputs_per_branch = [block.shape[1] for block in outputs]
+            self._n_outputs_per_branch = [b.shape[1] for b in design_blocks(outputs)]
             for b, (block, kind) in enumerate(zip(outputs, outputs.kinds)):
                 self._stream_scores[b] += default_score(
                     y,
@@ -710,17 +706,31 @@ class _BaseMultiGranularity(
         outputs.features = self._passthrough_block(X)
         return outputs
 
-    def _fuse(self, method, X):
+    def _fuse(self, method, X, **params):
         outputs = self._branch_outputs(X)  # checks that the model is fitted
-        return getattr(self.fusion_, method)(outputs)
+        return getattr(self.fusion_, method)(outputs, **params)
+
+    def _predict_params(self, params):
+        """The parameters of the final estimator's ``predict``: routed when
+        metadata routing is enabled, as given otherwise."""
+        if not params:
+            return {}
+        if _routing_enabled():
+            routed = process_routing(self, "predict", **params)
+            if "final_estimator" in routed:
+                return dict(routed.final_estimator.predict)
+            return {}
+        return params
 
     def transform(self, X):
         """Return the output of every granularity for ``X``.
 
         The columns are the blocks of the branches in order (probabilities,
-        decision values or predictions), followed by the original features when
-        ``passthrough=True``. The out-of-fold outputs that the fusion stage was
-        trained on are ``oof_predictions_``.
+        decision values or predictions; for a binary problem, the probability
+        of the second class only, as in scikit-learn's stacking), followed by
+        the original features when ``passthrough=True``: the design matrix of
+        a stacking final estimator. The out-of-fold outputs that the fusion
+        stage was trained on are ``oof_predictions_``, in the same columns.
 
         Parameters
         ----------
@@ -733,7 +743,7 @@ class _BaseMultiGranularity(
             The branch outputs.
         """
         outputs = self._branch_outputs(X)
-        blocks = list(outputs)
+        blocks = design_blocks(outputs)
         if outputs.features is not None:
             if sp.issparse(outputs.features):
                 return sp.hstack(blocks + [outputs.features], format="csr")

@@ -386,7 +386,7 @@ default="auto"
             )
         return np.searchsorted(self.classes_, y)
 
-    def predict(self, X):
+    def predict(self, X, **predict_params):
         """Predict class labels for ``X``.
 
         Parameters
@@ -394,13 +394,24 @@ default="auto"
         X : {array-like, sparse matrix, dataframe} of shape (n_samples, n_features)
             Input samples.
 
+        **predict_params : dict
+            Passed to the ``predict`` of the final estimator of a stacking
+            fusion (for example ``return_std=True`` of a
+            :class:`~sklearn.linear_model.BayesianRidge`); only its
+            uncertainty is reported, not the branches'. With metadata routing
+            enabled, routed to it as it requests them.
+
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
             Predicted class labels.
         """
+        predict_params = self._predict_params(predict_params)
         outputs = self._branch_outputs(X)  # checks that the model is fitted
-        encoded = fused_predict(self.fusion_, outputs)
+        if predict_params:
+            encoded = self.fusion_.predict(outputs, **predict_params)
+        else:
+            encoded = fused_predict(self.fusion_, outputs)
         return self.classes_[np.asarray(encoded, dtype=np.intp)]
 
     @available_if(_fusion_has("predict_proba"))
@@ -606,7 +617,7 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
             raise ValueError("partial_fit takes a 1-D target.")
         return y
 
-    def predict(self, X):
+    def predict(self, X, **predict_params):
         """Predict targets for ``X``.
 
         Parameters
@@ -614,11 +625,21 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
         X : {array-like, sparse matrix, dataframe} of shape (n_samples, n_features)
             Input samples.
 
+        **predict_params : dict
+            Passed to the ``predict`` of the final estimator of a stacking
+            fusion (for example ``return_std=True`` of a
+            :class:`~sklearn.linear_model.BayesianRidge`); only its
+            uncertainty is reported, not the branches'. With metadata routing
+            enabled, routed to it as it requests them.
+
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted targets, 2-D when ``y`` was 2-D in fit.
         """
+        predict_params = self._predict_params(predict_params)
+        if predict_params:  # what the final estimator returns, e.g. (mean, std)
+            return self._fuse("predict", X, **predict_params)
         prediction = np.asarray(self._fuse("predict", X))
         if self._y_ndim == 2 and prediction.ndim == 1:
             return prediction.reshape(-1, 1)

@@ -152,9 +152,7 @@ def branch_output(estimator, X, method, n_classes):
     ``0 .. n_classes - 1`` even when a fold's training rows lack a class.
     Raises :class:`NonFiniteOutputError` if the output holds NaN or infinity.
     """
-    return check_finite_output(
-        _branch_output(estimator, X, method, n_classes), method
-    )
+    return check_finite_output(_branch_output(estimator, X, method, n_classes), method)
 
 
 def _branch_output(estimator, X, method, n_classes):
@@ -232,6 +230,16 @@ def fitted_output(branch, X, method, n_classes):
     return aggregate(outputs, rows, n_samples, method, n_classes)[0]
 
 
+def design_blocks(outputs):
+    """The blocks as columns of a design matrix, as scikit-learn's stacking
+    builds it: for a binary problem, a probability block keeps its second
+    column only (the first is one minus it)."""
+    return [
+        block[:, 1:] if kind == PROBA and outputs.n_classes == 2 else block
+        for block, kind in zip(outputs, outputs.kinds)
+    ]
+
+
 def output_width(method, n_classes, n_targets=1):
     """Number of columns of a branch's block: one per class for probabilities
     (and for multiclass decision values), one for labels and for binary
@@ -253,7 +261,9 @@ def labels_from_output(block, method):
 
 
 def output_names(name, method, width, classes=None):
-    """Column names of one branch's block: ``{branch}_{output}[_{class}]``."""
+    """Column names of one branch's block: ``{branch}_{output}[_{class}]``
+    (one column: ``{branch}_{output}``, as a binary probability block in a
+    design matrix)."""
     if classes is None:  # regression
         if width == 1:
             return [f"{name}_predict"]

@@ -150,13 +150,15 @@ default=("average", "weighted", "cawpe", "stacking")
         return self
 
     @available_if(_best_has("predict"))
-    def predict(self, outputs):
+    def predict(self, outputs, **predict_params):
         """Predictions of the chosen strategy.
 
         Parameters
         ----------
         outputs : BranchOutputs
             The output block of every branch.
+        **predict_params : dict
+            Passed to the chosen strategy's ``predict``.
 
         Returns
         -------
@@ -164,7 +166,7 @@ default=("average", "weighted", "cawpe", "stacking")
             Predictions (encoded class labels for classifiers).
         """
         check_is_fitted(self, "best_fusion_")
-        return self.best_fusion_.predict(outputs)
+        return self.best_fusion_.predict(outputs, **predict_params)
 
     @available_if(_best_has("predict_proba"))
     def predict_proba(self, outputs):

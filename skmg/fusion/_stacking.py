@@ -6,7 +6,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.utils.metaestimators import available_if
 
-from .._outputs import OUTPUT_ORDER, PROBA, BranchOutputs, align_proba
+from .._outputs import OUTPUT_ORDER, BranchOutputs, align_proba, design_blocks
 from ._base import BaseFusion
 
 
@@ -85,10 +85,7 @@ class StackingFusion(BaseFusion):
             column only), then the passed-through features.
         """
         outputs = BranchOutputs.of(outputs)
-        blocks = [
-            block[:, 1:] if kind == PROBA and outputs.n_classes == 2 else block
-            for block, kind in zip(outputs, outputs.kinds)
-        ]
+        blocks = design_blocks(outputs)
         features = outputs.features
         if features is not None:
             if sp.issparse(features):
@@ -126,20 +123,22 @@ class StackingFusion(BaseFusion):
         self.final_estimator_.fit(self.features(outputs), y, **fit_params)
         return self
 
-    def predict(self, outputs):
+    def predict(self, outputs, **predict_params):
         """Predict with the final estimator.
 
         Parameters
         ----------
         outputs : BranchOutputs
             The output block of every branch.
+        **predict_params : dict
+            Passed to the final estimator's ``predict`` (``return_std``...).
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions (encoded class labels for classifiers).
         """
-        return self.final_estimator_.predict(self.features(outputs))
+        return self.final_estimator_.predict(self.features(outputs), **predict_params)
 
     @available_if(_final_has("predict_proba"))
     def predict_proba(self, outputs):
