@@ -101,7 +101,7 @@ class _BaseMultiGranularity(
         "granularities": [list],
         "fusion": [StrOptions(set(FUSIONS)), HasMethods("fit")],
         "final_estimator": [None, HasMethods("fit")],
-        "cv": ["cv_object"],
+        "cv": ["cv_object", StrOptions({"prefit"})],
         "passthrough": ["boolean", list],
         "refit": ["boolean"],
         "memory": [None, str, HasMethods(["cache"])],
@@ -325,11 +325,15 @@ class _BaseMultiGranularity(
                 final_estimator=final,
                 method_mapping=MethodMapping().add(caller="predict", callee="predict"),
             )
-        router.add(
-            splitter=check_cv(self.cv),
-            method_mapping=MethodMapping().add(caller="fit", callee="split"),
-        )
+        if not self._prefit():
+            router.add(
+                splitter=check_cv(self.cv),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
         return router
+
+    def _prefit(self):
+        return isinstance(self.cv, str) and self.cv == "prefit"
 
     def _route(self, names, estimators, sample_weight, groups, fit_params):
         """Fit parameters per branch and for the splitter."""
@@ -341,7 +345,7 @@ class _BaseMultiGranularity(
                 fit_params["groups"] = groups
             routed = process_routing(self, "fit", **fit_params)
             branch_params = [dict(routed[name].fit) for name in active]
-            split_params = dict(routed.splitter.split)
+            split_params = {} if self._prefit() else dict(routed.splitter.split)
             return branch_params, split_params
         _raise_for_params(fit_params, self, "fit")
         branch_params = []
@@ -459,12 +463,13 @@ class _BaseMultiGranularity(
         names = [n for n, _ in active]
         estimators = [e for _, e in active]
         self._check_passthrough(strategy)
-        for name, est in active:
-            _warn_if_frozen(name, est)
+        if not self._prefit():
+            for name, est in active:
+                _warn_if_frozen(name, est)
         methods = strategy.resolve_outputs(
             names, estimators, self._stack_method(), self._is_classifier()
         )
-        folds = self._make_folds(X, y, split_params)
+        folds = None if self._prefit() else self._make_folds(X, y, split_params)
         self.stack_method_ = methods
         self.fit_times_ = dict.fromkeys(names, 0.0)
         runner = LevelRunner(
@@ -477,6 +482,7 @@ class _BaseMultiGranularity(
             n_jobs=self.n_jobs,
             verbose=self.verbose,
             fit_times=self.fit_times_,
+            classes=getattr(self, "classes_", None),
         )
 
         # Levels: one for a single-pass strategy; a multi-pass one asks for
@@ -486,6 +492,12 @@ class _BaseMultiGranularity(
         sw = sample_weight
         level = strategy.next_level([], y, sw, n_branches=len(names))
         while level is not None:
+            if levels and self._prefit():
+                raise ValueError(
+                    f"cv='prefit' uses the branches as they are, but "
+                    f"fusion={self.fusion!r} fits them again in further levels; "
+                    "use a cross-validation (cv=5) or a single-pass fusion."
+                )
             if levels and not covered.all():
                 raise ValueError(
                     f"fusion={self.fusion!r} feeds every row's out-of-fold outputs "
@@ -535,6 +547,8 @@ class _BaseMultiGranularity(
                 first_fit.setdefault(b, model)
                 first_block.setdefault(b, block)
         self.estimators_ = [first_fit[b] for b in range(len(names))]
+        if self._prefit():  # the branches as given, as scikit-learn's stacking
+            self.estimators_ = list(estimators)
         own = strategy.granularity_outputs(
             self._outputs([first_block[b] for b in range(len(names))])
         )
@@ -543,7 +557,7 @@ class _BaseMultiGranularity(
             name: float(
                 default_score(
                     y_fit,
-                    fused_predict_block(block[covered], kind, self._is_classifier()),
+                    _block_predictions(block[covered], kind, n_classes),
                     self._is_classifier(),
                     sw,
                 )
@@ -653,7 +667,7 @@ class _BaseMultiGranularity(
             for b, (block, kind) in enumerate(zip(outputs, outputs.kinds)):
                 self._stream_scores[b] += default_score(
                     y,
-                    fused_predict_block(block, kind, self._is_classifier()),
+                    _block_predictions(block, kind, n_classes),
                     self._is_classifier(),
                     sample_weight,
                 )
@@ -795,11 +809,11 @@ class _BaseMultiGranularity(
         return columns
 
 
-def fused_predict_block(block, kind, classification):
+def _block_predictions(block, kind, n_classes):
     """What one branch's block predicts on its own: encoded labels or targets."""
-    if not classification:
+    if n_classes is None:
         return block
-    return labels_from_output(block, kind)
+    return labels_from_output(block, kind, n_classes)
 
 
 def _warn_if_frozen(name, estimator):

@@ -298,10 +298,12 @@ default="auto"
 
     @staticmethod
     def _check_branch_type(name, estimator):
-        if not is_classifier(estimator):
+        # A regressor branch is a feature for stacking, as in scikit-learn's
+        # stacking; the fusion strategy says whether it takes one.
+        if not (is_classifier(estimator) or is_regressor(estimator)):
             raise ValueError(
-                f"branch {name!r} of 'granularities' must be a classifier; got "
-                f"{type(estimator).__name__}."
+                f"branch {name!r} of 'granularities' must be a classifier (or, "
+                f"for stacking, a regressor); got {type(estimator).__name__}."
             )
 
     def _validate_target(self, X, y):

@@ -6,14 +6,18 @@ module runs them and builds the input of an augmented level, where each branch
 also sees the previous level's outputs.
 """
 
+import numbers
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_array
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._outputs import aggregate
-from ._plan import Task, run_plan
+from ._outputs import VALUE, aggregate, branch_output
+from ._plan import Task, _task_error, run_plan
 
 
 class LevelRunner:
@@ -24,8 +28,21 @@ class LevelRunner:
     """
 
     def __init__(
-        self, X, y, folds, n_classes, *, refit, memory, n_jobs, verbose, fit_times
+        self,
+        X,
+        y,
+        folds,
+        n_classes,
+        *,
+        refit,
+        memory,
+        n_jobs,
+        verbose,
+        fit_times,
+        classes=None,
     ):
+        # folds=None: the branches are fitted already (cv="prefit"), on the
+        # labels ``classes`` (the encoded ones are their positions)
         self.X = X
         self.y = y
         self.folds = folds
@@ -35,6 +52,7 @@ class LevelRunner:
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.fit_times = fit_times
+        self.classes = classes
 
     def fit(self, names, estimators, methods, params, X=None, y=None, level=1):
         """Fit the branches on every fold (and refit); return the fitted
@@ -42,6 +60,8 @@ class LevelRunner:
         X = self.X if X is None else X
         y = self.y if y is None else y
         n_samples = len(self.y)
+        if self.folds is None:
+            return self._prefit(names, estimators, methods, X)
         # The refits (the longest fits) first, then fold by fold: workers
         # start on the long tasks, and with branches of similar cost the fits
         # of one branch seldom run at once (lower peak memory).
@@ -88,14 +108,133 @@ class LevelRunner:
             )
         return (refitted if self.refit else fold_models), blocks, covered
 
+    def _prefit(self, names, estimators, methods, X):
+        """Branches fitted beforehand: used as they are, their outputs on
+        the given rows (in-sample) are what the fusion learns from."""
+        models, blocks = [], []
+        for name, estimator, method in zip(names, estimators, methods):
+            try:
+                check_is_fitted(estimator)
+            except NotFittedError as exc:
+                raise NotFittedError(
+                    f"cv='prefit' uses the branches as they are, but branch "
+                    f"{name!r} is not fitted: {exc}"
+                ) from exc
+            model = estimator
+            if self.n_classes is not None and method != VALUE:
+                model = PrefitBranch(estimator, self.classes)
+                model.check(name)
+            try:
+                blocks.append(branch_output(model, X, method, self.n_classes))
+            except Exception as exc:
+                raise _task_error(exc, f"branch {name!r} failed in predict") from exc
+            models.append(model)
+            self.fit_times[name] = self.fit_times.get(name, 0.0)
+        return models, blocks, np.ones(len(self.y), dtype=bool)
+
+
+class PrefitBranch(BaseEstimator):
+    """A classifier branch fitted beforehand (``cv="prefit"``), seen in the
+    encoded labels of the meta-estimator: its class columns and predicted
+    labels are mapped onto ``0 .. n_classes - 1``.
+
+    Parameters
+    ----------
+    estimator : classifier
+        The fitted branch, as given.
+    classes : ndarray of shape (n_classes,)
+        The classes of the meta-estimator (sorted).
+    """
+
+    def __init__(self, estimator, classes):
+        self.estimator = estimator
+        self.classes = classes
+
+    def check(self, name):
+        """Raise a ValueError naming the branch if it knows other classes."""
+        known = np.asarray(getattr(self.estimator, "classes_", self.classes))
+        unknown = np.setdiff1d(known, self.classes)
+        if len(unknown):
+            raise ValueError(
+                f"cv='prefit': branch {name!r} was fitted on the classes "
+                f"{known.tolist()}, some of which ({unknown.tolist()}) are not "
+                f"in y ({np.asarray(self.classes).tolist()})."
+            )
+
+    @property
+    def classes_(self):
+        return np.searchsorted(self.classes, self.estimator.classes_)
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def predict(self, X):
+        return np.searchsorted(self.classes, self.estimator.predict(X))
+
+    @available_if(lambda self: hasattr(self.estimator, "predict_proba"))
+    def predict_proba(self, X):
+        return self.estimator.predict_proba(X)
+
+    @available_if(lambda self: hasattr(self.estimator, "decision_function"))
+    def decision_function(self, X):
+        return self.estimator.decision_function(X)
+
 
 def augmented_input(X, outputs):
     """The input of an augmented level: the original features, then the
-    previous level's outputs."""
+    previous level's outputs.
+
+    A pandas or polars DataFrame with string column names stays a DataFrame
+    (its columns and dtypes intact, so that a branch can select columns by
+    name or read categories), the outputs joined as named columns
+    ``{branch}_{output}_{j}``; a pandas DataFrame with integer column names
+    gets the next integers. Anything else becomes a numeric array (sparse
+    stays sparse).
+    """
+    blocks = list(outputs)
+    columns = list(getattr(X, "columns", []))
+    if _is_pandas(X) and all(isinstance(c, numbers.Integral) for c in columns):
+        # integer column names (pandas' default) continue as integers
+        import pandas as pd  # X is a pandas DataFrame: pandas is there
+
+        start = max(columns, default=-1) + 1
+        values = np.hstack(blocks)
+        names = range(start, start + values.shape[1])
+        extra = pd.DataFrame(values, columns=names, index=X.index)
+        return pd.concat([X, extra], axis=1)
+    if (_is_pandas(X) or _is_polars(X)) and all(isinstance(c, str) for c in columns):
+        names = [
+            f"{name}_{kind}_{j}"
+            for name, kind, block in zip(outputs.names, outputs.kinds, blocks)
+            for j in range(block.shape[1])
+        ]
+        clash = sorted(set(names) & set(columns))
+        if clash:
+            raise ValueError(
+                f"the columns {clash} of X have the names a cascade gives the "
+                "previous level's outputs; rename them."
+            )
+        values = np.hstack(blocks)
+        if _is_pandas(X):
+            import pandas as pd  # X is a pandas DataFrame: pandas is there
+
+            extra = pd.DataFrame(values, columns=names, index=X.index)
+            return pd.concat([X, extra], axis=1)
+        import polars as pl  # X is a polars DataFrame: polars is there
+
+        return X.hstack(pl.DataFrame(values, schema=names, orient="row"))
     X = check_array(X, accept_sparse="csr", ensure_all_finite=False)
     if sp.issparse(X):
-        return sp.hstack([X, *outputs], format="csr")
-    return np.hstack([X, *outputs])
+        return sp.hstack([X, *blocks], format="csr")
+    return np.hstack([X, *blocks])
+
+
+def _is_pandas(X):
+    return type(X).__module__.startswith("pandas") and hasattr(X, "iloc")
+
+
+def _is_polars(X):
+    return type(X).__module__.startswith("polars") and hasattr(X, "hstack")
 
 
 class LevelBranch(BaseEstimator):
@@ -121,7 +260,14 @@ class LevelBranch(BaseEstimator):
         self.n_features = n_features
 
     def _split(self, X):
-        return X[:, : self.n_features], X[:, self.n_features :]
+        """The original features (as given: a DataFrame stays one) and the
+        previous outputs (an array)."""
+        n = self.n_features
+        if _is_pandas(X):
+            return X.iloc[:, :n], X.iloc[:, n:].to_numpy(dtype=np.float64)
+        if _is_polars(X):
+            return X[:, :n], X[:, n:].to_numpy().astype(np.float64)
+        return X[:, :n], X[:, n:]
 
     def _model_input(self, X, fit=False, y=None, params=None):
         original, previous = self._split(X)
@@ -140,7 +286,8 @@ class LevelBranch(BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray or sparse matrix of shape (n_samples, n_features + n_out)
+        X : {ndarray, sparse matrix, dataframe} of shape \
+(n_samples, n_features + n_out)
             The original features followed by the previous level's outputs.
         y : ndarray of shape (n_samples,)
             The target.

@@ -6,10 +6,13 @@ inspection all import it, and it imports nothing of skmg.
 
 import numpy as np
 
-# The kinds of output a branch can give the fusion stage.
+# The kinds of output a branch can give the fusion stage: the name of the
+# branch's method, except VALUE, the ``predict`` of a regressor branch in a
+# classifier (a number, not a class label).
 PROBA = "predict_proba"
 DECISION = "decision_function"
 PREDICT = "predict"
+VALUE = "predict_value"
 # The order in which ``stack_method="auto"`` tries them.
 OUTPUT_ORDER = (PROBA, DECISION, PREDICT)
 
@@ -156,8 +159,8 @@ def branch_output(estimator, X, method, n_classes):
 
 
 def _branch_output(estimator, X, method, n_classes):
-    output = getattr(estimator, method)(X)
-    if n_classes is None or method == PREDICT:
+    output = getattr(estimator, PREDICT if method == VALUE else method)(X)
+    if n_classes is None or method in (PREDICT, VALUE):
         output = np.asarray(output, dtype=np.float64)
         return output.reshape(-1, 1) if output.ndim == 1 else output
 
@@ -244,17 +247,21 @@ def output_width(method, n_classes, n_targets=1):
     """Number of columns of a branch's block: one per class for probabilities
     (and for multiclass decision values), one for labels and for binary
     decision values, one per target for a regressor."""
-    if n_classes is None:
+    if n_classes is None or method == VALUE:
         return n_targets
     if method == PROBA or (method == DECISION and n_classes > 2):
         return n_classes
     return 1
 
 
-def labels_from_output(block, method):
-    """Encoded class labels from a branch output block."""
+def labels_from_output(block, method, n_classes=None):
+    """Encoded class labels from a branch output block (the predicted value
+    of a regressor branch, ``VALUE``, rounded to the nearest class)."""
     if method == PREDICT:
         return block[:, 0].astype(np.intp)
+    if method == VALUE:
+        top = np.inf if n_classes is None else n_classes - 1
+        return np.clip(np.rint(block[:, 0]), 0, top).astype(np.intp)
     if block.shape[1] == 1:  # binary decision values
         return (block[:, 0] > 0).astype(np.intp)
     return block.argmax(axis=1)
@@ -268,7 +275,7 @@ def output_names(name, method, width, classes=None):
         if width == 1:
             return [f"{name}_predict"]
         return [f"{name}_predict{j}" for j in range(width)]
-    if method == PREDICT:
+    if method in (PREDICT, VALUE):
         return [f"{name}_predict"]
     kind = "proba" if method == PROBA else "decision"
     if width == 1:

@@ -29,7 +29,6 @@ IGNORED = {
 }
 
 
-
 def _public_names():
     objects = [
         (f"skmg.{name}", getattr(skmg, name))

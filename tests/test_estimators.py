@@ -133,7 +133,8 @@ def test_stacking_matches_stacking_regressor_on_diabetes():
 
 def test_binary_stacking_drops_redundant_probability_column():
     """For a binary problem the final estimator sees one probability column per
-    branch, as in scikit-learn, while transform keeps both."""
+    branch, as in scikit-learn; transform and oof_predictions_ are that design
+    matrix, so the final estimator predicts from transform's output."""
     X, y = make_classification(n_samples=200, random_state=0)
     branches = [
         ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
@@ -142,7 +143,12 @@ def test_binary_stacking_drops_redundant_probability_column():
     ours = MultiGranularityClassifier(branches, cv=4).fit(X, y)
     theirs = StackingClassifier(branches, cv=4).fit(X, y)
     assert ours.final_estimator_.n_features_in_ == 2
-    assert ours.transform(X).shape == (200, 4)
+    assert_allclose(ours.transform(X), theirs.transform(X))
+    assert ours.oof_predictions_.shape == (200, 2)
+    assert list(ours.get_feature_names_out()) == ["tree_proba", "nb_proba"]
+    assert_array_equal(
+        ours.final_estimator_.predict(ours.transform(X)), ours.predict(X)
+    )
     assert_allclose(ours.predict_proba(X), theirs.predict_proba(X))
 
 
@@ -508,9 +514,9 @@ ERRORS = [
     ),
     ({"granularities": [("a", 3)]}, TypeError, "branch 'a' .* must be an estimator"),
     (
-        {"granularities": [("a", Ridge())]},
+        {"granularities": [("a", StandardScaler())]},
         ValueError,
-        "branch 'a' .* must be a classifier",
+        "branch 'a' .* must be a classifier \\(or, for stacking, a regressor\\)",
     ),
     ({"fusion": "median"}, ValueError, "'fusion' parameter"),
     ({"stack_method": "proba"}, ValueError, "'stack_method' parameter"),

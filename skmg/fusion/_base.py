@@ -4,11 +4,18 @@ for, and the second-level cross-validation of a fusion step."""
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator, clone, is_regressor
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from .._outputs import OUTPUT_ORDER, PREDICT, PROBA, BranchOutputs, labels_from_output
+from .._outputs import (
+    OUTPUT_ORDER,
+    PREDICT,
+    PROBA,
+    VALUE,
+    BranchOutputs,
+    labels_from_output,
+)
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -61,7 +68,9 @@ class BaseFusion(BaseEstimator):
     meta-estimator, never looked up by name:
 
     - ``accepted_outputs``: the output kinds of a classifier's branches it can
-      combine, preferred first (default: probabilities);
+      combine, preferred first (default: probabilities); ``"predict_value"``
+      among them means it also takes regressor branches, whose predictions
+      are numbers, not class labels (stacking does);
     - ``same_output``: whether every branch must give the same kind;
     - ``accepts_features``: whether it learns from the original features too
       (``passthrough``), found in ``outputs.features``;
@@ -127,6 +136,16 @@ class BaseFusion(BaseEstimator):
                 f"stack_method='auto' or {accepted[0]!r}."
             )
         candidates = accepted if stack_method == "auto" else (stack_method,)
+        regressors = [n for n, e in zip(names, estimators) if is_regressor(e)]
+        if regressors:
+            if VALUE not in accepted or stack_method not in ("auto", PREDICT):
+                raise ValueError(
+                    f"branch(es) {regressors} are regressors, whose predictions "
+                    f"are a feature for a final estimator only; "
+                    f"{type(self).__name__} combines class outputs. Use "
+                    "fusion='stacking' (with stack_method='auto' or 'predict'), "
+                    "or classifier branches."
+                )
         if self.same_output:
             for method in candidates:
                 if all(hasattr(est, method) for est in estimators):
@@ -141,6 +160,9 @@ class BaseFusion(BaseEstimator):
             )
         methods = []
         for name, est in zip(names, estimators):
+            if is_regressor(est):
+                methods.append(VALUE)
+                continue
             found = [m for m in candidates if hasattr(est, m)]
             if not found:
                 raise ValueError(

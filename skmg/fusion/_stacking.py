@@ -6,7 +6,13 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.utils.metaestimators import available_if
 
-from .._outputs import OUTPUT_ORDER, BranchOutputs, align_proba, design_blocks
+from .._outputs import (
+    OUTPUT_ORDER,
+    VALUE,
+    BranchOutputs,
+    align_proba,
+    design_blocks,
+)
 from ._base import BaseFusion
 
 
@@ -26,7 +32,8 @@ class StackingFusion(BaseFusion):
     The final estimator is fitted on the out-of-fold outputs of the branches
     side by side, as :class:`~sklearn.ensemble.StackingClassifier` does. For a
     binary problem, the first probability column of each branch is dropped:
-    it is one minus the second. Branches may give different kinds of output.
+    it is one minus the second. Branches may give different kinds of output;
+    in a classifier, a regressor branch's predictions are a feature too.
 
     Parameters
     ----------
@@ -62,7 +69,7 @@ class StackingFusion(BaseFusion):
     1.0
     """
 
-    accepted_outputs = OUTPUT_ORDER
+    accepted_outputs = (*OUTPUT_ORDER, VALUE)
     same_output = False
     accepts_features = True
 

@@ -106,7 +106,7 @@ class _ClassifierGranularity(ClassifierMixin, _Granularity):
 
     def predict(self, X):
         block, kind = self._block(X)
-        return self.classes_[labels_from_output(block, kind)]
+        return self.classes_[labels_from_output(block, kind, len(self.classes_))]
 
     @available_if(_kind_is(PROBA))
     def predict_proba(self, X):
