@@ -51,6 +51,7 @@ from ._outputs import (
     design_blocks,
     fitted_output,
     labels_from_output,
+    multilabel_from_output,
     output_names,
 )
 from ._plan import _task_error as _plan_task_error
@@ -270,6 +271,17 @@ class _BaseMultiGranularity(
         if branch_tags:
             tags.input_tags.allow_nan = all(t.input_tags.allow_nan for t in branch_tags)
             tags.input_tags.sparse = all(t.input_tags.sparse for t in branch_tags)
+        if tags.classifier_tags is not None:
+            try:
+                strategy = self._make_strategy()
+            except Exception:  # an invalid fusion: fit will say why
+                return tags
+            final = getattr(strategy, "final_estimator", None)
+            models = branch_tags + ([get_tags(final)] if final is not None else [])
+            tags.classifier_tags.multi_label = bool(strategy.multilabel) and all(
+                t.classifier_tags is not None and t.classifier_tags.multi_label
+                for t in models
+            )
         return tags
 
     def _sk_visual_block_(self):
@@ -386,10 +398,11 @@ class _BaseMultiGranularity(
         """Split once; every branch sees the same folds."""
         cv = self.cv
         n_samples = _num_samples(X)
-        if self._is_classifier() and isinstance(cv, numbers.Integral):
+        single = self._is_classifier() and not self._is_multilabel()
+        if single and isinstance(cv, numbers.Integral):
             _check_smallest_class(y, cv, self.classes_)
         cv = check_cv(cv, y, classifier=self._is_classifier())
-        if isinstance(cv, StratifiedKFold) and self._is_classifier():
+        if isinstance(cv, StratifiedKFold) and single:
             _check_smallest_class(y, cv.get_n_splits(), self.classes_)
         folds = []
         for k, (train, test) in enumerate(cv.split(X, y, **split_params)):
@@ -463,6 +476,12 @@ class _BaseMultiGranularity(
         names = [n for n, _ in active]
         estimators = [e for _, e in active]
         self._check_passthrough(strategy)
+        if self._is_multilabel() and not strategy.multilabel:
+            raise ValueError(
+                f"y is a multilabel indicator matrix, which fusion={self.fusion!r} "
+                "does not combine; use fusion='stacking' with branches and a "
+                "final estimator that support multilabel targets."
+            )
         if not self._prefit():
             for name, est in active:
                 _warn_if_frozen(name, est)
@@ -557,7 +576,7 @@ class _BaseMultiGranularity(
             name: float(
                 default_score(
                     y_fit,
-                    _block_predictions(block[covered], kind, n_classes),
+                    _block_predictions(block[covered], kind, own),
                     self._is_classifier(),
                     sw,
                 )
@@ -583,7 +602,13 @@ class _BaseMultiGranularity(
         return self
 
     def _n_classes(self):
-        return len(self.classes_) if self._is_classifier() else None
+        """Number of classes; None for a regressor and a multilabel target."""
+        if not self._is_classifier() or self._is_multilabel():
+            return None
+        return len(self.classes_)
+
+    def _is_multilabel(self):
+        return getattr(self, "_multilabel", False)
 
     def _outputs(self, blocks, branches=None):
         """Blocks of the branches at ``branches`` (default: all, in order) as
@@ -596,6 +621,7 @@ class _BaseMultiGranularity(
             kinds=[self.stack_method_[b] for b in branches],
             n_classes=self._n_classes(),
             names=[names[b] for b in branches],
+            multilabel=self._is_multilabel(),
         )
 
     def _configured_fusion_has(self, method):
@@ -667,7 +693,7 @@ class _BaseMultiGranularity(
             for b, (block, kind) in enumerate(zip(outputs, outputs.kinds)):
                 self._stream_scores[b] += default_score(
                     y,
-                    _block_predictions(block, kind, n_classes),
+                    _block_predictions(block, kind, outputs),
                     self._is_classifier(),
                     sample_weight,
                 )
@@ -784,6 +810,8 @@ class _BaseMultiGranularity(
         )
         branch_names = list(self.fit_times_)
         classes = self.classes_ if self._is_classifier() else None
+        if self._is_multilabel():  # one column per label
+            classes = np.arange(len(self.classes_))
         names = []
         for name, width in zip(self._output_branches, self._n_outputs_per_branch):
             method = self.stack_method_[branch_names.index(name)]
@@ -809,11 +837,14 @@ class _BaseMultiGranularity(
         return columns
 
 
-def _block_predictions(block, kind, n_classes):
-    """What one branch's block predicts on its own: encoded labels or targets."""
-    if n_classes is None:
+def _block_predictions(block, kind, outputs):
+    """What one branch's block predicts on its own: encoded labels (a 0/1
+    matrix for a multilabel target) or targets."""
+    if outputs.multilabel:
+        return multilabel_from_output(block, kind)
+    if not outputs.classification:
         return block
-    return labels_from_output(block, kind, n_classes)
+    return labels_from_output(block, kind, outputs.n_classes)
 
 
 def _warn_if_frozen(name, estimator):

@@ -5,7 +5,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin, is_classifier, is_regr
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 
 from ._base import (
@@ -308,6 +308,15 @@ default="auto"
 
     def _validate_target(self, X, y):
         check_consistent_length(X, y)
+        self._multilabel = type_of_target(y, input_name="y") == "multilabel-indicator"
+        if self._multilabel:
+            # One binary problem per column, as scikit-learn's stacking takes
+            # them: classes_ is the list of each column's classes.
+            y = np.asarray(y.toarray() if hasattr(y, "toarray") else y)
+            self.classes_ = [np.unique(column) for column in y.T]
+            return np.column_stack(
+                [np.searchsorted(c, col) for c, col in zip(self.classes_, y.T)]
+            )
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         self.classes_, y_encoded = np.unique(y, return_inverse=True)
@@ -364,6 +373,7 @@ default="auto"
 
     def _partial_fit_target(self, X, y, classes, first):
         check_consistent_length(X, y)
+        self._multilabel = False
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if first and not hasattr(self, "classes_"):
@@ -414,7 +424,12 @@ default="auto"
             encoded = self.fusion_.predict(outputs, **predict_params)
         else:
             encoded = fused_predict(self.fusion_, outputs)
-        return self.classes_[np.asarray(encoded, dtype=np.intp)]
+        encoded = np.asarray(encoded, dtype=np.intp)
+        if self._multilabel:
+            return np.column_stack(
+                [classes[column] for classes, column in zip(self.classes_, encoded.T)]
+            )
+        return self.classes_[encoded]
 
     @available_if(_fusion_has("predict_proba"))
     def predict_proba(self, X):

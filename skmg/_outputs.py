@@ -42,6 +42,10 @@ class BranchOutputs(list):
 default=None
         The original features that the meta-estimator passes through to the
         fusion stage (``passthrough``), if any.
+    multilabel : bool, default=False
+        Whether the target is a multilabel indicator matrix (``n_classes`` is
+        then None and each block has one column per label: the probability
+        of the label, its decision value or its predicted 0/1).
 
     Examples
     --------
@@ -57,9 +61,17 @@ default=None
     """
 
     def __init__(
-        self, blocks, *, kinds=None, n_classes=None, names=None, features=None
+        self,
+        blocks,
+        *,
+        kinds=None,
+        n_classes=None,
+        names=None,
+        features=None,
+        multilabel=False,
     ):
         super().__init__(blocks)
+        self.multilabel = multilabel
         self.kinds = [PREDICT] * len(self) if kinds is None else list(kinds)
         self.n_classes = n_classes
         self.names = (
@@ -77,7 +89,7 @@ default=None
     @property
     def classification(self):
         """Whether the blocks are outputs of classifiers."""
-        return self.n_classes is not None
+        return self.n_classes is not None or self.multilabel
 
     @property
     def n_samples(self):
@@ -127,6 +139,7 @@ default=None
             n_classes=self.n_classes,
             names=self.names if names is None else names,
             features=features,
+            multilabel=self.multilabel,
         )
 
 
@@ -160,6 +173,8 @@ def branch_output(estimator, X, method, n_classes):
 
 def _branch_output(estimator, X, method, n_classes):
     output = getattr(estimator, PREDICT if method == VALUE else method)(X)
+    if isinstance(output, list):  # multilabel probabilities: one array per label
+        return np.column_stack([np.asarray(p, dtype=np.float64)[:, -1] for p in output])
     if n_classes is None or method in (PREDICT, VALUE):
         output = np.asarray(output, dtype=np.float64)
         return output.reshape(-1, 1) if output.ndim == 1 else output
@@ -254,6 +269,15 @@ def output_width(method, n_classes, n_targets=1):
     return 1
 
 
+def multilabel_from_output(block, method):
+    """The 0/1 label matrix of a multilabel output block."""
+    if method == PROBA:
+        return (block > 0.5).astype(np.intp)
+    if method == DECISION:
+        return (block > 0).astype(np.intp)
+    return np.rint(block).astype(np.intp)
+
+
 def labels_from_output(block, method, n_classes=None):
     """Encoded class labels from a branch output block (the predicted value
     of a regressor branch, ``VALUE``, rounded to the nearest class)."""
@@ -276,7 +300,9 @@ def output_names(name, method, width, classes=None):
             return [f"{name}_predict"]
         return [f"{name}_predict{j}" for j in range(width)]
     if method in (PREDICT, VALUE):
-        return [f"{name}_predict"]
+        if width == 1:
+            return [f"{name}_predict"]
+        return [f"{name}_predict_{c}" for c in classes]
     kind = "proba" if method == PROBA else "decision"
     if width == 1:
         return [f"{name}_{kind}"]

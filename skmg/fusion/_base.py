@@ -74,6 +74,8 @@ class BaseFusion(BaseEstimator):
     - ``same_output``: whether every branch must give the same kind;
     - ``accepts_features``: whether it learns from the original features too
       (``passthrough``), found in ``outputs.features``;
+    - ``multilabel``: whether it combines the outputs of a multilabel problem
+      (``outputs.multilabel``; one column per label in every block);
     - ``partial_fit(outputs, y, sample_weight=None)``, if defined, is the
       online update used by the meta-estimator's ``partial_fit``: ``outputs``
       are the branches' outputs on a batch *before* they learn it (zero rows
@@ -89,6 +91,7 @@ class BaseFusion(BaseEstimator):
     accepted_outputs = (PROBA,)
     same_output = True
     accepts_features = False
+    multilabel = False
     _parameter_constraints: dict = {}
     # The problems the strategy handles (read by AutoFusion and resolve_outputs).
     _tasks = (CLASSIFICATION, REGRESSION)
@@ -305,7 +308,7 @@ def default_score(y, y_pred, classification, sample_weight=None):
 def second_level_folds(y, classification, n_splits=5):
     """Shuffled folds of the out-of-fold rows (stratified when every class
     has ``n_splits`` rows), seeded so that every strategy sees the same."""
-    if classification and np.bincount(y).min() >= n_splits:
+    if classification and y.ndim == 1 and np.bincount(y).min() >= n_splits:
         splitter = StratifiedKFold(n_splits, shuffle=True, random_state=0)
     else:
         splitter = KFold(min(n_splits, len(y)), shuffle=True, random_state=0)
@@ -346,11 +349,11 @@ def cross_val_fuse(fusion, outputs, y, sample_weight=None, folds=None, **fit_par
     classification = outputs.classification
     if folds is None:
         folds = second_level_folds(y, classification)
-    n_classes = len(np.unique(y)) if classification else None
+    n_classes = len(np.unique(y)) if classification and y.ndim == 1 else None
     predictions = np.full(y.shape, np.nan)
     covered = np.zeros(len(y), dtype=bool)
     for train, test in folds:
-        if classification and len(np.unique(y[train])) < n_classes:
+        if n_classes is not None and len(np.unique(y[train])) < n_classes:
             continue  # a class missing from the training part: not comparable
         if sample_weight is not None and not (
             sample_weight[train].sum() > 0 and sample_weight[test].sum() > 0

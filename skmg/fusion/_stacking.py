@@ -72,6 +72,7 @@ class StackingFusion(BaseFusion):
     accepted_outputs = (*OUTPUT_ORDER, VALUE)
     same_output = False
     accepts_features = True
+    multilabel = True
 
     def __init__(self, final_estimator=None):
         self.final_estimator = final_estimator
@@ -160,9 +161,12 @@ class StackingFusion(BaseFusion):
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Class probabilities, one column per class of the problem (a class
-            the final estimator never saw gets probability 0).
+            the final estimator never saw gets probability 0); for a
+            multilabel target, the probability of each label.
         """
         proba = self.final_estimator_.predict_proba(self.features(outputs))
+        if isinstance(proba, list):  # multilabel: one array per label
+            return np.column_stack([np.asarray(p)[:, -1] for p in proba])
         seen = getattr(self.final_estimator_, "classes_", None)
         if self.n_classes_ is None or seen is None or np.ndim(seen) != 1:
             return proba  # multilabel or a final estimator without classes_
