@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from joblib import parallel_config
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
@@ -32,7 +32,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils import get_tags
 
 from skmg import MultiGranularityClassifier, MultiGranularityRegressor
-from skmg.fusion import CascadeFusion
+from skmg.fusion import AverageFusion, CascadeFusion, ResidualFusion
 from skmg.granularity import (
     IntervalFeatures,
     Pooling,
@@ -772,3 +772,227 @@ def test_failing_parallel_fit_leaves_no_process_behind():
     assert len(new) <= 2
     get_reusable_executor().shutdown(wait=True)
     assert _new_processes(before, _is_resource_tracker) == {}
+
+
+# -- a branch whose outputs are not finite, or whose error cannot be pickled ----
+
+CLASSIFIER_FUSIONS = ["stacking", "average", "weighted", "greedy", "cawpe"]
+CLASSIFIER_FUSIONS += ["cascade", "auto"]
+REGRESSOR_FUSIONS = ["stacking", "average", "weighted", "greedy", "cascade"]
+REGRESSOR_FUSIONS += ["residual", "auto"]
+FAULT_BACKENDS = [("loky", 1), ("loky", 2), ("threading", 2)]
+
+
+class _NaNProbaClassifier(ClassifierMixin, BaseEstimator):
+    """Probabilities with NaN rows where the first feature exceeds 1."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        proba = np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+        proba[np.asarray(X)[:, 0] > 1] = np.nan
+        return proba
+
+    def predict(self, X):
+        return self.classes_[np.zeros(len(X), dtype=int)]
+
+
+class _NaNRegressor(RegressorMixin, BaseEstimator):
+    """Predictions with NaN where the first feature exceeds 1."""
+
+    def fit(self, X, y):
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X):
+        prediction = np.full(len(X), self.mean_)
+        prediction[np.asarray(X)[:, 0] > 1] = np.nan
+        return prediction
+
+
+def _rows_without_a_high_first_feature():
+    return X_SERIES[:, 0] <= 1
+
+
+@pytest.mark.parametrize("backend, n_jobs", FAULT_BACKENDS)
+@pytest.mark.parametrize("fusion", CLASSIFIER_FUSIONS)
+def test_nan_probabilities_name_the_branch_and_fold(fusion, backend, n_jobs):
+    """Items 8: a branch whose probabilities hold NaN fails the fit under
+    every fusion and backend with a ValueError naming it and the fold, never
+    a model that predicts NaN rows as the first class."""
+    model = MultiGranularityClassifier(
+        [("ok", GaussianNB()), ("bad", _NaNProbaClassifier())],
+        fusion=fusion,
+        cv=3,
+        n_jobs=n_jobs,
+    )
+    with parallel_config(backend=backend):
+        with pytest.raises(
+            ValueError,
+            match=r"branch 'bad' failed in fold [123]/3: its predict_proba outputs "
+            r"are not finite: \d+ of \d+ rows hold NaN or infinity",
+        ):
+            model.fit(X_SERIES, Y_CLASSES)
+
+
+@pytest.mark.parametrize("fusion", CLASSIFIER_FUSIONS)
+def test_nan_probabilities_at_predict_name_the_branch(fusion):
+    """Item 8, at predict: a branch healthy on the training rows that gives
+    NaN for new rows makes predict raise, naming it."""
+    keep = _rows_without_a_high_first_feature()
+    model = MultiGranularityClassifier(
+        [("ok", GaussianNB()), ("bad", _NaNProbaClassifier())], fusion=fusion, cv=3
+    ).fit(X_SERIES[keep], Y_CLASSES[keep])
+    for method in ("predict", "predict_proba"):
+        with pytest.raises(
+            ValueError, match=r"branch 'bad' failed in predict.*not finite"
+        ):
+            getattr(model, method)(X_SERIES)
+
+
+@pytest.mark.parametrize("backend, n_jobs", FAULT_BACKENDS)
+@pytest.mark.parametrize("fusion", REGRESSOR_FUSIONS)
+def test_nan_regression_predictions_name_the_branch(fusion, backend, n_jobs):
+    """Item 9: a regressor branch predicting NaN fails the fit naming it and
+    the fold, not with 'Input contains NaN.' from the scoring code."""
+    model = MultiGranularityRegressor(
+        [("ok", Ridge()), ("bad", _NaNRegressor())], fusion=fusion, cv=3, n_jobs=n_jobs
+    )
+    with parallel_config(backend=backend):
+        with pytest.raises(
+            ValueError,
+            match=r"branch 'bad' failed in fold [123]/3: its predict outputs are "
+            "not finite",
+        ):
+            model.fit(X_SERIES, Y_TARGET)
+
+
+class _NeedsTwoArguments(Exception):
+    """An exception whose class cannot be re-created from its message."""
+
+    def __init__(self, code, detail):
+        super().__init__(f"error {code}: {detail}")
+        self.code = code
+
+
+class _RaisesUnpicklable(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        raise _NeedsTwoArguments(42, "the branch broke")
+
+    def predict(self, X):
+        return np.zeros(len(X), dtype=int)
+
+
+@pytest.mark.parametrize("backend, n_jobs", FAULT_BACKENDS)
+def test_exception_that_cannot_be_unpickled_names_branch_and_fold(backend, n_jobs):
+    """Item 12: an exception class with a custom constructor comes back from
+    any backend as a RuntimeError naming the branch, the fold, the original
+    type and message (not 'A result has failed to un-serialize')."""
+    model = MultiGranularityClassifier(
+        [("ok", GaussianNB()), ("odd", _RaisesUnpicklable())], cv=3, n_jobs=n_jobs
+    )
+    with parallel_config(backend=backend):
+        with pytest.raises(RuntimeError) as info:
+            model.fit(X_SERIES, Y_CLASSES)
+    message = str(info.value)
+    cause = info.value.__cause__
+    del info
+    gc.collect()
+    assert re.match(
+        r"branch 'odd' failed in (fold [123]/3|the refit on all rows): "
+        r"_NeedsTwoArguments: error 42: the branch broke",
+        message,
+    )
+    assert "raise _NeedsTwoArguments" in str(cause)  # the traceback, as text
+
+
+@pytest.mark.parametrize("weights", [[1, np.nan], [1, np.inf], [1, -1]])
+def test_non_finite_fusion_weights_are_refused(weights):
+    """Item 11: fixed weights must be finite and non-negative."""
+    model = MultiGranularityClassifier(
+        [("a", GaussianNB()), ("b", DecisionTreeClassifier(random_state=0))],
+        fusion=AverageFusion(weights=weights),
+        cv=3,
+    )
+    with pytest.raises(ValueError, match="'weights' must hold one finite"):
+        model.fit(X_SERIES, Y_CLASSES)
+
+
+@pytest.mark.parametrize(
+    "rate", [[1, np.nan], [1, np.inf], np.nan, np.inf, [1, -1], [1, 0]]
+)
+def test_non_finite_learning_rates_are_refused(rate):
+    """Item 11: learning rates must be finite and positive, one per stage."""
+    model = MultiGranularityRegressor(
+        [("a", Ridge()), ("b", DecisionTreeRegressor(random_state=0))],
+        fusion=ResidualFusion(learning_rate=rate),
+        cv=3,
+    )
+    with pytest.raises(ValueError, match="learning_rate"):
+        model.fit(X_SERIES, Y_TARGET)
+
+
+def test_cascade_keeps_a_dataframe_at_every_level():
+    """Item 10: under a cascade, a DataFrame stays a DataFrame at every level
+    (the previous outputs joined as named columns), so branches that select
+    columns by name and models reading the category dtype work; an error at
+    level 2 says so."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    rng = np.random.RandomState(0)
+    n = 120
+    frame = pd.DataFrame(
+        {
+            "size": rng.normal(size=n),
+            "noise": rng.normal(size=n),
+            "colour": pd.Categorical(rng.choice(["red", "green", "blue"], n)),
+        }
+    )
+    y = ((frame["size"] + (frame["colour"] == "red") * 1.5) > 0.5).astype(int)
+    branches = [
+        (
+            "categories",
+            HistGradientBoostingClassifier(
+                categorical_features="from_dtype", max_iter=20, random_state=0
+            ),
+        ),
+        (
+            "by_name",
+            make_pipeline(
+                make_column_transformer(
+                    (StandardScaler(), ["size"]), (OneHotEncoder(), ["colour"])
+                ),
+                LogisticRegression(),
+            ),
+        ),
+    ]
+    model = MultiGranularityClassifier(
+        branches, fusion=CascadeFusion(max_levels=2, tol=-1.0), cv=3
+    ).fit(frame, y)
+    assert len(model.levels_) == 2
+    assert model.score(frame, y) > 0.8
+    seen = model.levels_[1][0].model_.feature_names_in_
+    assert list(seen[:3]) == ["size", "noise", "colour"]
+    assert "by_name_predict_proba_1" in seen
+
+    class _FailsOnOutputs(ClassifierMixin, BaseEstimator):
+        def fit(self, X, y):
+            if X.shape[1] > 3:
+                raise ValueError("too many columns")
+            self.classes_ = np.unique(y)
+            return self
+
+        def predict_proba(self, X):
+            return np.full((len(X), 2), 0.5)
+
+    failing = MultiGranularityClassifier(
+        [("first", GaussianNB()), ("picky", _FailsOnOutputs())],
+        fusion=CascadeFusion(max_levels=2, tol=-1.0),
+        cv=3,
+    )
+    with pytest.raises(ValueError, match=r"branch 'picky' failed in .* of level 2"):
+        failing.fit(frame[["size", "noise"]].assign(extra=1.0), y)
