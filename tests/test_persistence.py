@@ -13,6 +13,7 @@ import joblib
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import Ridge
 from sklearn.naive_bayes import GaussianNB
@@ -36,6 +37,7 @@ SKMG_TRUSTED_TYPES = [
     "skmg._estimators.MultiGranularityClassifier",
     "skmg._estimators.MultiGranularityRegressor",
     "skmg._levels.LevelBranch",
+    "skmg._levels.PrefitBranch",
     "skmg.fusion._auto.AutoFusion",
     "skmg.fusion._averaging.AverageFusion",
     "skmg.fusion._averaging.CAWPEFusion",
@@ -71,6 +73,7 @@ MODELS = [
         for fusion in REGRESSOR_FUSIONS
         for refit in (True, False)
     ],
+    ("prefit-classifier", "stacking", None),
     ("scanning-classifier", None, None),
     ("scanning-regressor", None, None),
     ("interval", None, None),
@@ -127,6 +130,12 @@ def _fitted(kind, fusion, refit):
             cv=3,
         )
         return model.fit(X_REG, Y_REG), X_REG
+    if kind == "prefit-classifier":
+        fitted = [
+            (name, clone(est).fit(X_CLF, Y_CLF)) for name, est in _classifier_branches()
+        ]
+        model = MultiGranularityClassifier(fitted, fusion=fusion, cv="prefit")
+        return model.fit(X_CLF, Y_CLF), X_CLF
     if kind == "scanning-classifier":
         model = ScanningClassifier(GaussianNB(), window=2, shape=(2, 4))
         return model.fit(X_CLF, Y_CLF), X_CLF
