@@ -46,6 +46,7 @@ from ._compat import (
 )
 from ._levels import LevelBranch, LevelRunner, augmented_input
 from ._outputs import (
+    PROBA,
     BranchOutputs,
     NonFiniteOutputError,
     design_blocks,
@@ -53,6 +54,7 @@ from ._outputs import (
     labels_from_output,
     multilabel_from_output,
     output_names,
+    output_width,
 )
 from ._plan import _task_error as _plan_task_error
 from .fusion import FUSIONS, make_fusion
@@ -61,6 +63,11 @@ from .fusion._base import cross_val_fuse_score, default_score
 
 def _partial_fit_available(self):
     """``available_if`` check of ``partial_fit``, raising with the reason."""
+    if self._prefit():
+        raise AttributeError(
+            "partial_fit is not available with cv='prefit': the branches are "
+            "used as they were given, not updated"
+        )
     strategy = self._make_strategy()
     if not hasattr(strategy, "partial_fit"):
         raise AttributeError(
@@ -365,7 +372,8 @@ class _BaseMultiGranularity(
             if _is_drop(est):
                 continue
             params = {}
-            if sample_weight is not None:
+            # prefit branches are not fitted: only the fusion takes the weights
+            if sample_weight is not None and not self._prefit():
                 params = _sample_weight_params(name, est, sample_weight)
             branch_params.append(params)
         return branch_params, {"groups": groups}
@@ -594,7 +602,18 @@ class _BaseMultiGranularity(
         passthrough = self._passthrough_block(X)
         if passthrough is not None:
             outputs.features = passthrough[covered]
-        self.fusion_score_ = cross_val_fuse_score(clone(strategy), outputs, y_fit, sw)
+        try:
+            self.fusion_score_ = cross_val_fuse_score(
+                clone(strategy), outputs, y_fit, sw
+            )
+        except Exception as exc:  # the estimate is a by-product: the fit goes on
+            warnings.warn(
+                f"fusion_score_ could not be estimated ({type(exc).__name__}: "
+                f"{exc}); it is NaN.",
+                UserWarning,
+                stacklevel=3,
+            )
+            self.fusion_score_ = np.nan
         strategy.fit(outputs, y_fit, sample_weight=sw)
         self.fusion_ = strategy
         if hasattr(strategy, "final_estimator_"):
@@ -668,7 +687,13 @@ class _BaseMultiGranularity(
             self.levels_ = [self.estimators_]
             self._level_plan = [(list(range(len(names))), False)]
             self.fit_times_ = dict.fromkeys(names, 0.0)
-            self._n_outputs_per_branch = None
+            # the design columns (one for binary probabilities), as fit keeps
+            self._n_outputs_per_branch = [
+                1
+                if method == PROBA and n_classes == 2
+                else output_width(method, n_classes)
+                for method in self.stack_method_
+            ]
             self._output_branches = names
             # Nothing was learned yet: the strategy starts from no rows.
             self.fusion_ = strategy.partial_fit(
@@ -704,6 +729,8 @@ class _BaseMultiGranularity(
                 _partial_fit_branch(name, model, X, y, n_classes, sample_weight)
             self.fit_times_[name] += time.perf_counter() - start
         self._stream_learned = True
+        # a fit's second-level estimate no longer describes the model
+        self.fusion_score_ = np.nan
         if learned:
             self._stream_batches += 1
             self.granularity_scores_ = {
@@ -769,8 +796,8 @@ class _BaseMultiGranularity(
         decision values or predictions; for a binary problem, the probability
         of the second class only, as in scikit-learn's stacking), followed by
         the original features when ``passthrough=True``: the design matrix of
-        a stacking final estimator. The out-of-fold outputs that the fusion
-        stage was trained on are ``oof_predictions_``, in the same columns.
+        a stacking final estimator. ``oof_predictions_`` holds the branch
+        columns out of fold.
 
         Parameters
         ----------
@@ -962,8 +989,6 @@ def _sample_weight_params(name, estimator, sample_weight):
     (``step__sample_weight``, the way scikit-learn pipelines take it): a
     scaler before the model weighs the rows as the model does.
     """
-    if has_fit_parameter(estimator, "sample_weight"):
-        return {"sample_weight": sample_weight}
     if isinstance(estimator, Pipeline):
         final = estimator.steps[-1][1]
         if final not in (None, "passthrough") and has_fit_parameter(
@@ -975,11 +1000,21 @@ def _sample_weight_params(name, estimator, sample_weight):
                 if est not in (None, "passthrough")
                 and has_fit_parameter(est, "sample_weight")
             }
+    elif has_fit_parameter(estimator, "sample_weight") or _takes_fit_kwargs(estimator):
+        # **kwargs: a meta-estimator (TransformedTargetRegressor, a search)
+        # that passes the weights on, as scikit-learn's stacking assumes
+        return {"sample_weight": sample_weight}
     # TypeError, as scikit-learn's stacking raises for the same mistake.
     raise TypeError(
         f"branch {name!r} ({type(estimator).__name__}) does not accept "
         "sample_weight in fit; drop the branch or fit without sample_weight."
     )
+
+
+def _takes_fit_kwargs(estimator):
+    """Whether ``estimator.fit`` takes ``**kwargs``."""
+    parameters = inspect.signature(estimator.fit).parameters.values()
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def _check_smallest_class(y, n_splits, classes):

@@ -131,9 +131,11 @@ _COMMON_ATTRIBUTES = """
         The output method used for each branch.
 
     oof_predictions_ : ndarray of shape (n_samples, n_outputs)
-        The out-of-fold outputs of the branches, the matrix the fusion stage
-        was trained on (its rows ``oof_mask_``); NaN in rows no test fold
-        covered. Columns are named by :meth:`get_feature_names_out`.
+        The out-of-fold outputs of the branches (its rows ``oof_mask_``; NaN
+        in rows no test fold covered), in the columns of :meth:`transform`
+        without the passed-through features: for a binary problem, one
+        probability column per branch. With stacking, the branch columns of
+        the final estimator's design matrix.
 
     oof_mask_ : ndarray of bool of shape (n_samples,)
         The rows that have out-of-fold outputs.
@@ -169,7 +171,7 @@ def _fit_docstring(target):
 
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights, given to every branch (a ``Pipeline`` branch
-            through its final step) and to the fusion stage.
+            through every step whose ``fit`` takes it) and to the fusion stage.
 
         groups : array-like of shape (n_samples,), default=None
             Group labels for the splitter, e.g.

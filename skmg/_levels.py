@@ -277,8 +277,8 @@ class LevelBranch(BaseEstimator):
             view = self.view_.fit_transform(original, y, **params)
         else:
             view = self.view_.transform(original)
-        if sp.issparse(view):
-            return sp.hstack([view, previous], format="csr")
+        if sp.issparse(view) or sp.issparse(previous):
+            return sp.hstack([sp.csr_matrix(view), previous], format="csr")
         return np.hstack([view, previous])
 
     def fit(self, X, y, **fit_params):

@@ -174,7 +174,7 @@ def branch_output(estimator, X, method, n_classes):
 def _branch_output(estimator, X, method, n_classes):
     output = getattr(estimator, PREDICT if method == VALUE else method)(X)
     if isinstance(output, list):  # multilabel probabilities: one array per label
-        return np.column_stack([np.asarray(p, dtype=np.float64)[:, -1] for p in output])
+        return positive_columns(output, estimator)
     if n_classes is None or method in (PREDICT, VALUE):
         output = np.asarray(output, dtype=np.float64)
         return output.reshape(-1, 1) if output.ndim == 1 else output
@@ -193,6 +193,23 @@ def _branch_output(estimator, X, method, n_classes):
         )
     output = np.asarray(output, dtype=np.float64)
     return output.reshape(-1, 1) if output.ndim == 1 else output
+
+
+def positive_columns(probas, estimator):
+    """The probability that each label is present, from the list of
+    per-label probability arrays of a multilabel classifier: the column of
+    class 1 (0 where a label's training rows held no positive)."""
+    classes = getattr(estimator, "classes_", None)
+    columns = []
+    for k, proba in enumerate(probas):
+        proba = np.asarray(proba, dtype=np.float64)
+        seen = np.asarray(classes[k]) if isinstance(classes, list) else None
+        if seen is None:
+            columns.append(proba[:, -1])
+            continue
+        positive = np.flatnonzero(seen == 1)
+        columns.append(proba[:, positive[0]] if len(positive) else np.zeros(len(proba)))
+    return np.column_stack(columns)
 
 
 def align_proba(proba, seen, n_classes):

@@ -28,6 +28,7 @@ from skmg.fusion import (
     BranchOutputs,
     CascadeFusion,
     StackingFusion,
+    WeightedFusion,
     make_fusion,
 )
 from skmg.inspection import granularity_report
@@ -254,3 +255,46 @@ def test_auto_fusion_exposes_its_choice():
             )
         ),
     )
+
+
+def test_fusion_score_is_nan_without_rows_to_hold_out_and_after_partial_fit():
+    """fusion_score_ is NaN when one row has out-of-fold outputs, and after
+    partial_fit, which changes the model the estimate described."""
+    X, y = X_DIABETES[:12], Y_DIABETES[:12]
+    model = MultiGranularityRegressor(
+        [("a", RidgeCV()), ("b", DecisionTreeRegressor(max_depth=2))],
+        cv=[(np.arange(11), np.array([11]))],
+    ).fit(X, y)
+    assert np.isnan(model.fusion_score_)
+    streamed = MultiGranularityClassifier([("nb", GaussianNB())], fusion="average")
+    streamed.fit(X_DIGITS[:300], Y_DIGITS[:300])
+    assert np.isfinite(streamed.fusion_score_)
+    streamed.partial_fit(X_DIGITS[300:400], Y_DIGITS[300:400])
+    assert np.isnan(streamed.fusion_score_)
+    assert len(streamed.get_feature_names_out()) == 10
+
+
+def test_weighted_fit_forgets_the_online_state():
+    """WeightedFusion.fit starts over: the online losses of an earlier
+    partial_fit do not carry into a later one."""
+    y = np.array([0, 1] * 20)
+    good = BranchOutputs(
+        [np.eye(2)[y] * 0.8 + 0.1, np.full((40, 2), 0.5)],
+        kinds=["predict_proba"] * 2,
+        n_classes=2,
+    )
+    swapped = good.with_blocks(good[::-1])
+    fusion = WeightedFusion().fit(good, y).partial_fit(good, y)
+    fresh = WeightedFusion().fit(swapped, y).partial_fit(swapped, y)
+    fusion.fit(swapped, y).partial_fit(swapped, y)
+    assert not hasattr(WeightedFusion().fit(good, y), "cumulative_loss_")
+    assert_allclose(fusion.weights_, fresh.weights_)
+
+
+def test_auto_refuses_multi_pass_candidates():
+    """Cascade and residual refit the branches: AutoFusion cannot compare
+    them on out-of-fold outputs and says so."""
+    outputs = BranchOutputs([np.zeros((10, 1))])
+    for candidate in ("cascade", "residual"):
+        with pytest.raises(ValueError, match="'candidates' cannot hold"):
+            AutoFusion(candidates=["average", candidate]).fit(outputs, np.zeros(10))

@@ -185,3 +185,90 @@ def test_routing_fit_and_predict_metadata():
         unrequested.fit(X_REG, Y_REG)
         with pytest.raises(ValueError, match="return_std"):
             unrequested.predict(X_REG[:5], return_std=True)
+
+
+def test_a_classifiers_final_estimator_must_be_a_classifier():
+    """A regressor as final estimator would have its predictions cut to class
+    labels: refused, as scikit-learn's stacking refuses it."""
+    branches = [("lr", LogisticRegression()), ("nb", GaussianNB())]
+    with pytest.raises(ValueError, match="must be a classifier; got Ridge"):
+        MultiGranularityClassifier(branches, final_estimator=Ridge()).fit(
+            X_IRIS, Y_IRIS
+        )
+    with pytest.raises(ValueError, match="must be a classifier; got Ridge"):
+        MultiGranularityClassifier(branches, fusion=Ridge()).fit(X_IRIS, Y_IRIS)
+
+
+def test_multilabel_label_without_positives_in_a_fold():
+    """A fold whose training rows hold no positive of a label gives that label
+    probability 0 (not the probability of its only class, 'absent')."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, Y = make_multilabel_classification(n_samples=200, n_classes=3, random_state=0)
+    Y[:, 2] = 0
+    Y[:30, 2] = 1  # all positives in the first fold
+    model = MultiGranularityClassifier(
+        [("forest", RandomForestClassifier(n_estimators=10, random_state=0))],
+        final_estimator=KNeighborsClassifier(),
+        cv=KFold(5),
+    ).fit(X, Y)
+    assert_array_equal(model.oof_predictions_[:40, 2], 0.0)
+
+
+def test_prefit_with_sample_weight_and_no_partial_fit():
+    """With cv="prefit" the branches are not fitted, so a branch that cannot
+    take sample_weight is fine (only the fusion takes the weights); the
+    branches are not updated by partial_fit either."""
+    branches = [
+        ("knn", KNeighborsClassifier().fit(X_BIN, Y_BIN)),
+        ("nb", GaussianNB().fit(X_BIN, Y_BIN)),
+    ]
+    sw = np.linspace(0.5, 2, len(Y_BIN))
+    ours = MultiGranularityClassifier(branches, cv="prefit").fit(
+        X_BIN, Y_BIN, sample_weight=sw
+    )
+    theirs = StackingClassifier(branches, cv="prefit").fit(
+        X_BIN, Y_BIN, sample_weight=sw
+    )
+    assert_allclose(ours.predict_proba(X_BIN), theirs.predict_proba(X_BIN))
+    averaged = MultiGranularityClassifier(branches, cv="prefit", fusion="average")
+    assert not hasattr(averaged, "partial_fit")
+
+
+def test_branch_passing_sample_weight_through_kwargs():
+    """A meta-estimator branch whose fit takes **kwargs (here
+    TransformedTargetRegressor) gets sample_weight, as in scikit-learn."""
+    from sklearn.compose import TransformedTargetRegressor
+
+    branches = [("ttr", TransformedTargetRegressor(Ridge())), ("ridge", Ridge())]
+    sw = np.linspace(0.5, 2, len(Y_REG))
+    ours = MultiGranularityRegressor(branches, cv=5).fit(X_REG, Y_REG, sample_weight=sw)
+    theirs = StackingRegressor(branches, cv=5).fit(X_REG, Y_REG, sample_weight=sw)
+    assert_allclose(ours.predict(X_REG), theirs.predict(X_REG))
+
+
+def test_report_of_prefit_multilabel_and_regressor_branch_models():
+    """The report works on the models these behaviours make: prefit branches
+    with string labels, a multilabel target, a regressor branch."""
+    pytest.importorskip("pandas")
+    from skmg.inspection import granularity_report
+
+    lr = LogisticRegression(max_iter=1000).fit(X_IRIS, NAMES_IRIS)
+    prefit = MultiGranularityClassifier(
+        [("lr", lr)], cv="prefit", stack_method="predict"
+    ).fit(X_IRIS, NAMES_IRIS)
+    report = granularity_report(prefit, X_IRIS, NAMES_IRIS)
+    assert report.loc["lr", "test_score"] == lr.score(X_IRIS, NAMES_IRIS)
+
+    X, Y = make_multilabel_classification(n_samples=150, n_classes=3, random_state=0)
+    multilabel = MultiGranularityClassifier(
+        [("knn", KNeighborsClassifier())], final_estimator=KNeighborsClassifier()
+    ).fit(X, Y)
+    report = granularity_report(multilabel, X, Y)
+    assert report.loc["fused", "test_score"] == multilabel.score(X, Y)
+
+    mixed = MultiGranularityClassifier(
+        [("lr", LogisticRegression(max_iter=1000)), ("ridge", Ridge())]
+    ).fit(X_IRIS, Y_IRIS)
+    weights = granularity_report(mixed)["weight"].to_numpy()[:2]
+    assert np.isfinite(weights).all() and weights.sum() == pytest.approx(1.0)

@@ -95,6 +95,12 @@ default=("average", "weighted", "cawpe", "stacking")
             if isinstance(candidate, AutoFusion):
                 raise ValueError("'candidates' cannot hold AutoFusion itself.")
             strategy = resolve(candidate, STRATEGIES)
+            if type(strategy).next_level is not BaseFusion.next_level:
+                raise ValueError(
+                    f"'candidates' cannot hold {type(strategy).__name__}: it fits "
+                    "the branches in several passes, which a choice on the "
+                    "out-of-fold outputs cannot compare."
+                )
             params = strategy.get_params(deep=False)
             if "final_estimator" in params and params["final_estimator"] is None:
                 strategy.set_params(final_estimator=self.final_estimator)

@@ -53,6 +53,7 @@ class _WeightedAverage(BaseFusion):
         """
         self._validate_params()
         outputs = self._start(outputs)
+        self.__dict__.pop("cumulative_loss_", None)  # online state of partial_fit
         sw = None if sample_weight is None else np.asarray(sample_weight, float)
         self.weights_ = self._learn_weights(outputs, y, sw)
         return self

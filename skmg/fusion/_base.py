@@ -375,6 +375,8 @@ def cross_val_fuse_score(
     """The default score of a fusion step's second-level out-of-fold
     predictions (NaN when no fold could be used)."""
     outputs = BranchOutputs.of(outputs)
+    if len(y) < 2:  # nothing to hold out
+        return np.nan
     predictions, covered = cross_val_fuse(
         fusion, outputs, y, sample_weight, folds, **fit_params
     )

@@ -2,7 +2,7 @@
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.utils.metaestimators import available_if
 
@@ -12,6 +12,7 @@ from .._outputs import (
     BranchOutputs,
     align_proba,
     design_blocks,
+    positive_columns,
 )
 from ._base import BaseFusion
 
@@ -126,6 +127,13 @@ class StackingFusion(BaseFusion):
         final = self.final_estimator
         if final is None:
             final = LogisticRegression() if outputs.classification else RidgeCV()
+        if outputs.n_classes is not None and not is_classifier(final):
+            # its predictions would be cut to class labels: refuse, as
+            # scikit-learn's stacking does
+            raise ValueError(
+                "the final estimator of a classifier's stacking must be a "
+                f"classifier; got {type(final).__name__}."
+            )
         self.n_classes_ = outputs.n_classes
         self.final_estimator_ = clone(final)
         self.final_estimator_.fit(self.features(outputs), y, **fit_params)
@@ -166,7 +174,7 @@ class StackingFusion(BaseFusion):
         """
         proba = self.final_estimator_.predict_proba(self.features(outputs))
         if isinstance(proba, list):  # multilabel: one array per label
-            return np.column_stack([np.asarray(p)[:, -1] for p in proba])
+            return positive_columns(proba, self.final_estimator_)
         seen = getattr(self.final_estimator_, "classes_", None)
         if self.n_classes_ is None or seen is None or np.ndim(seen) != 1:
             return proba  # multilabel or a final estimator without classes_

@@ -15,6 +15,7 @@ from .._outputs import (
     BranchOutputs,
     fitted_output,
     labels_from_output,
+    multilabel_from_output,
     output_width,
 )
 
@@ -44,6 +45,25 @@ def _check_X_y(X, y):
         )
 
 
+def _problem(estimator):
+    """``(n_classes, multilabel)`` of a fitted meta-estimator: None and False
+    for a regressor; None and True for a multilabel target."""
+    classes = getattr(estimator, "classes_", None)
+    if classes is None:
+        return None, False
+    if isinstance(classes, list):  # one array of classes per label
+        return None, True
+    return len(classes), False
+
+
+def _first_fits(estimator):
+    """Each branch's model as the first level that fitted it predicts with
+    (prefit branches in the meta-estimator's labels, fold models with
+    ``refit=False``): the levels' models in order, one per branch."""
+    models = [model for level in estimator.levels_ for model in level]
+    return models[: len(estimator.stack_method_)]
+
+
 class _BranchOutputsOf:
     """The outputs of a fitted meta-estimator's branches, for one ``X`` at a
     time: every granularity's scorer asks for the same ``X``, so the branches
@@ -58,16 +78,17 @@ class _BranchOutputsOf:
         key = (id(X), getattr(X, "shape", None))
         if key != self._key:
             est = self.estimator
-            n_classes = len(est.classes_) if hasattr(est, "classes_") else None
+            n_classes, multilabel = _problem(est)
             blocks = [
                 fitted_output(branch, X, method, n_classes)
-                for branch, method in zip(est.estimators_, est.stack_method_)
+                for branch, method in zip(_first_fits(est), est.stack_method_)
             ]
             outputs = BranchOutputs(
                 blocks,
                 kinds=est.stack_method_,
                 n_classes=n_classes,
                 names=list(est.named_estimators_),
+                multilabel=multilabel,
             )
             self._outputs = est.fusion_.granularity_outputs(outputs)
             self._key = key
@@ -106,7 +127,11 @@ class _ClassifierGranularity(ClassifierMixin, _Granularity):
 
     def predict(self, X):
         block, kind = self._block(X)
-        return self.classes_[labels_from_output(block, kind, len(self.classes_))]
+        classes = self.classes_
+        if isinstance(classes, list):  # multilabel: 0/1 per label, decoded
+            labels = multilabel_from_output(block, kind)
+            return np.column_stack([c[col] for c, col in zip(classes, labels.T)])
+        return classes[labels_from_output(block, kind, len(classes))]
 
     @available_if(_kind_is(PROBA))
     def predict_proba(self, X):
@@ -162,13 +187,18 @@ def _importance_shares(estimator, importances):
     importances = np.abs(np.asarray(importances, dtype=np.float64))
     # Column j of the final estimator's input belongs to branch owner[j]; the
     # passthrough features, if any, come after the branch columns.
-    n_classes = len(estimator.classes_) if hasattr(estimator, "classes_") else None
-    n_targets = estimator.oof_predictions_.shape[1] // len(estimator.stack_method_)
+    n_classes, multilabel = _problem(estimator)
     kinds = estimator.stack_method_
-    widths = [output_width(kind, n_classes, n_targets) for kind in kinds]
+    if multilabel:  # one column per label, whatever the output
+        widths = [len(estimator.classes_)] * len(kinds)
+    elif n_classes is not None:
+        widths = [output_width(kind, n_classes) for kind in kinds]
+    else:  # every branch predicts every target
+        n_targets = estimator.oof_predictions_.shape[1] // len(kinds)
+        widths = [n_targets] * len(kinds)
     blocks = [np.full((1, w), b) for b, w in enumerate(widths)]
     owner = estimator.fusion_.features(
-        BranchOutputs(blocks, kinds=kinds, n_classes=n_classes)
+        BranchOutputs(blocks, kinds=kinds, n_classes=n_classes, multilabel=multilabel)
     )[0]
     if importances.ndim == 0 or importances.shape[-1] < len(owner):
         return np.full(len(widths), np.nan)
