@@ -51,14 +51,13 @@ from ._outputs import (
     NonFiniteOutputError,
     design_blocks,
     fitted_output,
-    labels_from_output,
-    multilabel_from_output,
     output_names,
     output_width,
 )
 from ._plan import _task_error as _plan_task_error
 from .fusion import FUSIONS, make_fusion
-from .fusion._base import cross_val_fuse_score, default_score
+from .fusion._base import cross_val_fuse_score
+from .fusion._scoring import block_response, score_response
 
 
 def _partial_fit_available(self):
@@ -115,6 +114,7 @@ class _BaseMultiGranularity(
         "memory": [None, str, HasMethods(["cache"])],
         "n_jobs": [None, numbers.Integral],
         "verbose": ["verbose"],
+        "scoring": [None, str, callable],
     }
 
     @abstractmethod
@@ -130,6 +130,7 @@ class _BaseMultiGranularity(
         memory=None,
         n_jobs=None,
         verbose=0,
+        scoring=None,
     ):
         self.granularities = granularities
         self.fusion = fusion
@@ -140,6 +141,7 @@ class _BaseMultiGranularity(
         self.memory = memory
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.scoring = scoring
 
     # -- parameters -------------------------------------------------------
 
@@ -385,6 +387,8 @@ class _BaseMultiGranularity(
         filled in with ``final_estimator`` or the default."""
         strategy = make_fusion(self.fusion)
         params = strategy.get_params(deep=False)
+        if params.get("scoring", "") is None:  # a strategy that scores: ours
+            strategy.set_params(scoring=self.scoring)
         if "final_estimator" in params:
             if params["final_estimator"] is None:
                 final = self.final_estimator
@@ -581,13 +585,8 @@ class _BaseMultiGranularity(
         )
         y_fit = y[covered]
         self.granularity_scores_ = {
-            name: float(
-                default_score(
-                    y_fit,
-                    _block_predictions(block[covered], kind, own),
-                    self._is_classifier(),
-                    sw,
-                )
+            name: score_response(
+                block_response(block[covered], kind, own), y_fit, own, self.scoring, sw
             )
             for name, block, kind in zip(own.names, own, own.kinds)
         }
@@ -603,8 +602,8 @@ class _BaseMultiGranularity(
         if passthrough is not None:
             outputs.features = passthrough[covered]
         try:
-            self.fusion_score_ = cross_val_fuse_score(
-                clone(strategy), outputs, y_fit, sw
+            self.fusion_score_, response = cross_val_fuse_score(
+                clone(strategy), outputs, y_fit, sw, scoring=self.scoring
             )
         except Exception as exc:  # the estimate is a by-product: the fit goes on
             warnings.warn(
@@ -613,7 +612,8 @@ class _BaseMultiGranularity(
                 UserWarning,
                 stacklevel=3,
             )
-            self.fusion_score_ = np.nan
+            self.fusion_score_, response = np.nan, {}
+        self.fusion_oof_predictions_ = _oof_rows(response, covered, y)
         strategy.fit(outputs, y_fit, sample_weight=sw)
         self.fusion_ = strategy
         if hasattr(strategy, "final_estimator_"):
@@ -716,10 +716,11 @@ class _BaseMultiGranularity(
             )
             self._n_outputs_per_branch = [b.shape[1] for b in design_blocks(outputs)]
             for b, (block, kind) in enumerate(zip(outputs, outputs.kinds)):
-                self._stream_scores[b] += default_score(
+                self._stream_scores[b] += score_response(
+                    block_response(block, kind, outputs),
                     y,
-                    _block_predictions(block, kind, outputs),
-                    self._is_classifier(),
+                    outputs,
+                    self.scoring,
                     sample_weight,
                 )
             self.fusion_.partial_fit(outputs, y, sample_weight)
@@ -864,14 +865,18 @@ class _BaseMultiGranularity(
         return columns
 
 
-def _block_predictions(block, kind, outputs):
-    """What one branch's block predicts on its own: encoded labels (a 0/1
-    matrix for a multilabel target) or targets."""
-    if outputs.multilabel:
-        return multilabel_from_output(block, kind)
-    if not outputs.classification:
-        return block
-    return labels_from_output(block, kind, outputs.n_classes)
+def _oof_rows(response, covered, y):
+    """The fused model's second-level out-of-fold predictions on every row:
+    probabilities when the strategy gives them, else decision values, else
+    predictions (for a classifier, positions in ``classes_``); NaN in rows
+    without."""
+    for method in ("predict_proba", "decision_function", "predict"):
+        if method in response:
+            values = response[method]
+            full = np.full((len(y), *values.shape[1:]), np.nan)
+            full[covered] = values
+            return full
+    return np.full(y.shape, np.nan)
 
 
 def _warn_if_frozen(name, estimator):

@@ -96,6 +96,15 @@ _TAIL_PARAMETERS = """
         If non-zero, report every task of the fit plan (branch, fold, seconds)
         on stderr as it completes: a progress bar on a terminal, one line per
         task elsewhere. Nothing goes to stdout.
+
+    scoring : str or callable, default=None
+        The metric of ``granularity_scores_``, ``fusion_score_``, the choice
+        of ``fusion="auto"`` and the report's out-of-fold column: a
+        scikit-learn scorer name (``"neg_log_loss"``, ``"roc_auc"``,
+        ``"neg_root_mean_squared_error"``...) or a callable
+        ``scorer(estimator, X, y)``; higher is better. None means accuracy
+        (classifier) or R² (regressor). The estimator's own ``score`` stays
+        accuracy or R², as in scikit-learn.
 """
 
 _COMMON_ATTRIBUTES = """
@@ -117,8 +126,16 @@ _COMMON_ATTRIBUTES = """
         cascade level and ``fusion_.scores_`` the score of each candidate of
         ``"auto"``.
 
+    fusion_oof_predictions_ : ndarray of shape (n_samples,) or (n_samples, n_columns)
+        The fused model's out-of-fold predictions, from the cross-validation
+        that gives ``fusion_score_``: class probabilities when the fusion
+        gives them (else decision values, else positions in ``classes_``),
+        predictions for a regressor; NaN in rows without (see
+        ``oof_mask_``). For blending, or to check a leaderboard.
+
     fusion_score_ : float
-        The fused model's out-of-fold score ({metric}): a second-level
+        The fused model's out-of-fold score (``scoring``; {metric} by
+        default): a second-level
         cross-validation of the fusion step on the out-of-fold outputs (five
         shuffled folds, no branch refitted), comparable with
         ``granularity_scores_``. NaN when no second-level fold could be used.
@@ -141,8 +158,8 @@ _COMMON_ATTRIBUTES = """
         The rows that have out-of-fold outputs.
 
     granularity_scores_ : dict of str to float
-        Out-of-fold score of each branch with the default metric of the
-        estimator ({metric}), weighted by ``sample_weight`` if given. With
+        Out-of-fold score of each branch with ``scoring`` ({metric} by
+        default), weighted by ``sample_weight`` if given. With
         ``fusion="residual"``, the score of the sum of the stages so far.
 
     fit_times_ : dict of str to float
@@ -276,6 +293,7 @@ default="auto"
         memory=None,
         n_jobs=None,
         verbose=0,
+        scoring=None,
     ):
         super().__init__(
             granularities,
@@ -287,6 +305,7 @@ default="auto"
             memory=memory,
             n_jobs=n_jobs,
             verbose=verbose,
+            scoring=scoring,
         )
         self.stack_method = stack_method
 
@@ -534,6 +553,7 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
         memory=None,
         n_jobs=None,
         verbose=0,
+        scoring=None,
     ):
         super().__init__(
             granularities,
@@ -545,6 +565,7 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
             memory=memory,
             n_jobs=n_jobs,
             verbose=verbose,
+            scoring=scoring,
         )
 
     def __sklearn_tags__(self):

@@ -298,3 +298,72 @@ def test_auto_refuses_multi_pass_candidates():
     for candidate in ("cascade", "residual"):
         with pytest.raises(ValueError, match="'candidates' cannot hold"):
             AutoFusion(candidates=["average", candidate]).fit(outputs, np.zeros(10))
+
+
+def test_scoring_changes_every_out_of_fold_score_and_autos_choice():
+    """scoring="neg_log_loss" is the metric of granularity_scores_ (equal to
+    scikit-learn's log-loss of the out-of-fold probabilities),
+    fusion_score_, the choice of "auto" and the report's oof column."""
+    from sklearn.metrics import log_loss
+
+    X, y = X_DIGITS[:600], Y_DIGITS[:600]
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    plain = MultiGranularityClassifier(_digit_branches(), fusion="auto", cv=cv)
+    plain.fit(X, y)
+    lossy = clone(plain).set_params(scoring="neg_log_loss").fit(X, y)
+    blocks = np.hsplit(lossy.oof_predictions_, 3)
+    for name, block in zip(lossy.granularity_scores_, blocks):
+        expected = -log_loss(y, block, labels=np.arange(10))
+        assert lossy.granularity_scores_[name] == pytest.approx(expected)
+        assert lossy.granularity_scores_[name] != plain.granularity_scores_[name]
+    assert lossy.fusion_score_ < 0 < plain.fusion_score_
+    assert lossy.fusion_.scoring == "neg_log_loss"
+    # the unpruned tree's probabilities are 0 or 1: accuracy may rank it
+    # fairly, log-loss punishes its confident mistakes
+    assert lossy.granularity_scores_["tree"] == min(lossy.granularity_scores_.values())
+    by_loss = lossy.fusion_.scores_
+    assert lossy.fusion_.best_name_ == max(by_loss, key=by_loss.get)
+    assert set(by_loss.values()) != set(plain.fusion_.scores_.values())
+    pytest.importorskip("pandas")
+    report = granularity_report(lossy)
+    assert report.loc["fused", "oof_score"] == lossy.fusion_score_
+    assert report.loc["tree", "oof_score"] == lossy.granularity_scores_["tree"]
+
+
+def test_auto_choice_follows_the_metric():
+    """On 600 digits, naive Bayes, an unpruned tree and 3 neighbours: by
+    accuracy "auto" keeps the learned weights; by log-loss, which punishes
+    the tree's and the neighbours' 0/1 probabilities, it keeps stacking,
+    whose final estimator recalibrates them."""
+    X, y = X_DIGITS[:600], Y_DIGITS[:600]
+    branches = [
+        ("nb", GaussianNB()),
+        ("tree", DecisionTreeClassifier(random_state=0)),
+        ("knn", make_pipeline(StandardScaler(), KNeighborsClassifier(3))),
+    ]
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    by_accuracy = MultiGranularityClassifier(branches, fusion="auto", cv=cv).fit(X, y)
+    by_loss = clone(by_accuracy).set_params(scoring="neg_log_loss").fit(X, y)
+    assert by_accuracy.fusion_.best_name_ == "weighted"
+    assert by_loss.fusion_.best_name_ == "stacking"
+
+
+def test_fusion_oof_predictions_are_the_second_level_predictions():
+    """fusion_oof_predictions_ holds the fused model's out-of-fold
+    probabilities (classifier) or predictions (regressor), whose score is
+    fusion_score_."""
+    from sklearn.metrics import r2_score
+
+    X, y = X_DIGITS[:600], Y_DIGITS[:600]
+    model = MultiGranularityClassifier(_digit_branches(), cv=3).fit(X, y)
+    proba = model.fusion_oof_predictions_
+    assert proba.shape == (600, 10)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.mean(proba.argmax(axis=1) == y) == pytest.approx(model.fusion_score_)
+    reg = MultiGranularityRegressor(_diabetes_branches(), cv=3).fit(
+        X_DIABETES, Y_DIABETES
+    )
+    assert reg.fusion_oof_predictions_.shape == Y_DIABETES.shape
+    assert r2_score(Y_DIABETES, reg.fusion_oof_predictions_) == pytest.approx(
+        reg.fusion_score_
+    )

@@ -42,6 +42,10 @@ default=("average", "weighted", "cawpe", "stacking")
         meta-estimators fill it with their ``final_estimator``).
     cv : int, default=5
         Number of folds of the second-level cross-validation.
+    scoring : str or callable, default=None
+        How candidates are compared: a scikit-learn scorer name or callable
+        (higher is better); None means accuracy or R² (the meta-estimators
+        fill it with their own ``scoring``).
 
     Attributes
     ----------
@@ -73,6 +77,7 @@ default=("average", "weighted", "cawpe", "stacking")
         "candidates": ["array-like"],
         "final_estimator": [None, HasMethods("fit")],
         "cv": [Interval(numbers.Integral, 2, None, closed="left")],
+        "scoring": [None, str, callable],
     }
 
     def __init__(
@@ -80,10 +85,12 @@ default=("average", "weighted", "cawpe", "stacking")
         candidates=("average", "weighted", "cawpe", "stacking"),
         final_estimator=None,
         cv=5,
+        scoring=None,
     ):
         self.candidates = candidates
         self.final_estimator = final_estimator
         self.cv = cv
+        self.scoring = scoring
 
     def _candidates(self):
         """The candidates by name, unfitted, stacking ones given the final
@@ -145,8 +152,8 @@ default=("average", "weighted", "cawpe", "stacking")
         self.scores_ = {}
         for name, strategy in candidates.items():
             params = fit_params if "final_estimator" in strategy.get_params() else {}
-            score = cross_val_fuse_score(
-                strategy, outputs, y, sample_weight, folds, **params
+            score, _ = cross_val_fuse_score(
+                strategy, outputs, y, sample_weight, folds, self.scoring, **params
             )
             self.scores_[name] = -np.inf if np.isnan(score) else score
         self.best_name_ = max(self.scores_, key=self.scores_.get)  # first of ties

@@ -9,6 +9,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from .._outputs import (
+    DECISION,
     OUTPUT_ORDER,
     PREDICT,
     PROBA,
@@ -16,6 +17,7 @@ from .._outputs import (
     BranchOutputs,
     labels_from_output,
 )
+from ._scoring import score_response
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -334,14 +336,17 @@ def cross_val_fuse(fusion, outputs, y, sample_weight=None, folds=None, **fit_par
     sample_weight : ndarray of shape (n_samples,), default=None
         Weights of the rows.
     folds : list of (train, test), default=None
-        The folds; None means :func:`second_level_folds`.
+        The folds; None means five shuffled folds (stratified for a
+        classifier when every class has five rows), seeded.
     **fit_params : dict
         Passed to every fit.
 
     Returns
     -------
-    predictions : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-        Predicted (encoded) labels or targets, as floats.
+    response : dict of str to ndarray
+        ``"predict"``: the predicted (encoded) labels or targets, as floats;
+        for a classifier also ``"predict_proba"`` and ``"decision_function"``
+        when the strategy gives them. NaN in the rows of left-out folds.
     covered : ndarray of bool of shape (n_samples,)
         The rows that got a prediction.
     """
@@ -350,7 +355,7 @@ def cross_val_fuse(fusion, outputs, y, sample_weight=None, folds=None, **fit_par
     if folds is None:
         folds = second_level_folds(y, classification)
     n_classes = len(np.unique(y)) if classification and y.ndim == 1 else None
-    predictions = np.full(y.shape, np.nan)
+    response = {}
     covered = np.zeros(len(y), dtype=bool)
     for train, test in folds:
         if n_classes is not None and len(np.unique(y[train])) < n_classes:
@@ -363,30 +368,51 @@ def cross_val_fuse(fusion, outputs, y, sample_weight=None, folds=None, **fit_par
         fitted = clone(fusion).fit(
             outputs.take(train), y[train], sample_weight=sw_train, **fit_params
         )
-        predicted = np.asarray(fused_predict(fitted, outputs.take(test)))
-        predictions[test] = predicted.reshape(predictions[test].shape)
+        for method, values in fused_response(fitted, outputs.take(test)).items():
+            if method not in response:
+                response[method] = np.full((len(y), *values.shape[1:]), np.nan)
+            response[method][test] = values
         covered[test] = True
-    return predictions, covered
+    return response, covered
+
+
+def fused_response(fusion, outputs):
+    """What a fitted strategy answers for some outputs: its predictions and,
+    for a classifier, its probabilities and decision values if it has them."""
+    response = {PREDICT: np.asarray(fused_predict(fusion, outputs), dtype=float)}
+    if outputs.classification:
+        for method in (PROBA, DECISION):
+            if hasattr(fusion, method):
+                response[method] = np.asarray(getattr(fusion, method)(outputs))
+    return response
 
 
 def cross_val_fuse_score(
-    fusion, outputs, y, sample_weight=None, folds=None, **fit_params
+    fusion, outputs, y, sample_weight=None, folds=None, scoring=None, **fit_params
 ):
-    """The default score of a fusion step's second-level out-of-fold
-    predictions (NaN when no fold could be used)."""
+    """The score of a fusion step's second-level out-of-fold predictions
+    (with ``scoring``, default accuracy or R²), and those predictions.
+
+    Returns
+    -------
+    score : float
+        NaN when no fold could be used.
+    response : dict of str to ndarray
+        See :func:`cross_val_fuse`.
+    """
     outputs = BranchOutputs.of(outputs)
     if len(y) < 2:  # nothing to hold out
-        return np.nan
-    predictions, covered = cross_val_fuse(
+        return np.nan, {}
+    response, covered = cross_val_fuse(
         fusion, outputs, y, sample_weight, folds, **fit_params
     )
     if not covered.any():
-        return np.nan
+        return np.nan, response
     sw = None if sample_weight is None else sample_weight[covered]
-    y_pred = predictions[covered]
+    rows = {method: values[covered] for method, values in response.items()}
     if outputs.classification:
-        y_pred = y_pred.astype(np.intp)
-    return float(default_score(y[covered], y_pred, outputs.classification, sw))
+        rows[PREDICT] = rows[PREDICT].astype(np.intp)
+    return score_response(rows, y[covered], outputs, scoring, sw), response
 
 
 __all__ = [

@@ -313,7 +313,8 @@ default=None
         Indexed by the granularity names and ``"fused"``, with the columns:
 
         - ``oof_score``: the out-of-fold score of each granularity measured
-          during ``fit`` (``granularity_scores_``, with the default metric),
+          during ``fit`` (``granularity_scores_``, with the estimator's
+          ``scoring``),
           and for the fused model ``fusion_score_``, the out-of-fold score of
           the fusion step (a second-level cross-validation on the
           out-of-fold outputs): what fusion adds, without test data;

@@ -1,0 +1,115 @@
+"""Scoring outputs already computed: a branch's out-of-fold block or the
+fused model's second-level out-of-fold predictions, with any scikit-learn
+scorer."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.metrics import accuracy_score, get_scorer, r2_score
+from sklearn.utils.metaestimators import available_if
+
+from .._outputs import DECISION, PROBA, labels_from_output, multilabel_from_output
+
+PREDICT = "predict"
+
+
+def _has(method):
+    def check(self):
+        return method in self.response
+
+    return check
+
+
+class _Precomputed(BaseEstimator):
+    """What a scorer calls, answered from outputs computed already: ``X`` is
+    the row positions of the outputs to return."""
+
+    def __init__(self, response):
+        self.response = response
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def predict(self, X):
+        return self.response[PREDICT][X]
+
+    @available_if(_has(PROBA))
+    def predict_proba(self, X):
+        return self.response[PROBA][X]
+
+    @available_if(_has(DECISION))
+    def decision_function(self, X):
+        return self.response[DECISION][X]
+
+
+class _PrecomputedClassifier(ClassifierMixin, _Precomputed):
+    def __init__(self, response, classes):
+        super().__init__(response)
+        self.classes = classes
+
+    @property
+    def classes_(self):
+        return self.classes
+
+
+class _PrecomputedRegressor(RegressorMixin, _Precomputed):
+    pass
+
+
+def block_response(block, kind, outputs):
+    """What one branch's output block answers to a scorer: its predictions
+    (encoded labels, a 0/1 matrix for a multilabel target, or targets) and,
+    for a classifier, its probabilities or decision values."""
+    if outputs.multilabel:
+        return {PREDICT: multilabel_from_output(block, kind), kind: block}
+    if not outputs.classification:
+        return {PREDICT: block.ravel() if block.shape[1] == 1 else block}
+    response = {PREDICT: labels_from_output(block, kind, outputs.n_classes)}
+    if kind == PROBA:
+        response[PROBA] = block
+    elif kind == DECISION:
+        response[DECISION] = block.ravel() if block.shape[1] == 1 else block
+    return response
+
+
+def score_response(response, y, outputs, scoring=None, sample_weight=None):
+    """Score outputs computed already.
+
+    Parameters
+    ----------
+    response : dict
+        ``"predict"`` (encoded labels or targets) and, for a classifier,
+        ``"predict_proba"`` and ``"decision_function"`` where available, one
+        row per row of ``y``.
+    y : ndarray
+        The (encoded) target.
+    outputs : BranchOutputs
+        Says what the problem is (classes, multilabel).
+    scoring : str or callable, default=None
+        A scikit-learn scorer name or callable ``scorer(estimator, X, y)``;
+        None means accuracy (classifier) or R² (regressor).
+    sample_weight : ndarray, default=None
+        Weights of the rows.
+
+    Returns
+    -------
+    score : float
+        Higher is better, as for every scikit-learn scorer.
+    """
+    if scoring is None:
+        y_pred = np.asarray(response[PREDICT])
+        if outputs.classification:
+            return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
+        if y.ndim == 1 and y_pred.ndim == 2:
+            y_pred = y_pred.ravel()
+        return float(r2_score(y, y_pred, sample_weight=sample_weight))
+    scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
+    if outputs.classification:
+        n_classes = len(response[PROBA][0]) if PROBA in response else outputs.n_classes
+        classes = np.arange(n_classes if n_classes is not None else 2)
+        estimator = _PrecomputedClassifier(response, classes)
+    else:
+        estimator = _PrecomputedRegressor(response)
+    rows = np.arange(len(y))
+    if sample_weight is None:
+        return float(scorer(estimator, rows, y))
+    return float(scorer(estimator, rows, y, sample_weight=sample_weight))
