@@ -87,10 +87,13 @@ _TAIL_PARAMETERS = """
         processors. Results do not depend on ``n_jobs`` nor on the backend.
         With more than one worker, each task runs under a thread budget of
         ``cpu_count // n_jobs`` threads (BLAS/OpenMP pools through
-        threadpoolctl, and the default ``n_jobs`` of joblib calls inside the
-        branch), so workers times inner threads stay at the core count. A
-        branch with an explicit ``n_jobs=-1`` (a forest, say) keeps its own
-        setting: give it ``n_jobs=None`` to let the budget apply.
+        threadpoolctl, the default ``n_jobs`` of joblib calls inside the
+        branch, and on the task's clone the thread parameter left at its
+        default of scikit-learn, LightGBM and XGBoost estimators, ``n_jobs``,
+        and of CatBoost, ``thread_count``), so workers times inner threads
+        stay at the core count. A branch with an explicit ``n_jobs=-1`` (a
+        forest, say) keeps its own setting: leave it at its default to let
+        the budget apply.
 
     verbose : int, default=0
         If non-zero, report every task of the fit plan (branch, fold, seconds)

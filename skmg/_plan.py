@@ -212,14 +212,18 @@ def run_plan(
     ``tasks``.
     """
     n_folds = len(folds)
+    inner_threads = _inner_threads(n_jobs)
 
     def arguments(task):
         train, test = (None, None) if task.fold is None else folds[task.fold]
         where = f"{subject} {task.name!r} failed in {task.describe(n_folds)}"
         if level is not None and level > 1:
             where += f" of level {level}"
+        estimator = clone(estimators[task.branch])
+        if inner_threads is not None:
+            with_thread_budget(estimator, inner_threads)
         return (
-            clone(estimators[task.branch]),
+            estimator,
             X,
             y,
             train,
@@ -232,7 +236,6 @@ def run_plan(
         )
 
     fit_task = check_memory(memory).cache(_fit_task)
-    inner_threads = _inner_threads(n_jobs)
     caller = _process_id()
     jobs = (
         delayed(_run_task)(index, fit_task, inner_threads, caller, *arguments(task))
@@ -266,6 +269,42 @@ def run_plan(
             return results
     except _TaskFailure as failure:
         raise _task_error(failure.error, failure.where) from failure.error
+
+
+# Thread parameters whose default (None) means "all cores" in LightGBM and
+# XGBoost, or the joblib default in scikit-learn.
+_THREAD_PARAMETERS = ("n_jobs", "nthread")
+
+
+def with_thread_budget(estimator, threads):
+    """Give every thread parameter of ``estimator`` left at its default the
+    task's budget, on this clone only.
+
+    ``n_jobs`` of scikit-learn, LightGBM and XGBoost estimators (and nested
+    ones: a Pipeline's steps, a meta-estimator's estimator) when None, and
+    CatBoost's ``thread_count`` when not set (CatBoost then takes every
+    core). An explicit setting (``n_jobs=-1``) is the user's and is kept.
+    """
+    params = estimator.get_params(deep=True)
+    updates = {
+        key: threads
+        for key, value in params.items()
+        if value is None and key.rsplit("__", 1)[-1] in _THREAD_PARAMETERS
+    }
+    objects = [("", estimator)] + [
+        (f"{key}__", value)
+        for key, value in params.items()
+        if hasattr(value, "get_params")
+    ]
+    for prefix, obj in objects:
+        # CatBoost lists only the parameters set explicitly
+        if type(obj).__module__.startswith("catboost") and (
+            "thread_count" not in obj.get_params()
+        ):
+            updates[f"{prefix}thread_count"] = threads
+    if updates:
+        estimator.set_params(**updates)
+    return estimator
 
 
 def _inner_threads(n_jobs):
