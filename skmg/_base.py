@@ -266,6 +266,13 @@ class _BaseMultiGranularity(
                     f"fit or 'drop'; got {est!r}."
                 )
             self._check_branch_type(name, est)
+            try:
+                clone(est)
+            except Exception as exc:  # fit clones every branch: say which fails
+                raise TypeError(
+                    f"branch {name!r} cannot be cloned ({type(exc).__name__}: "
+                    f"{exc}); its constructor must store its parameters as given."
+                ) from exc
         return names, estimators
 
     # -- tags and repr ----------------------------------------------------

@@ -678,3 +678,22 @@ def test_kfold_regressor_and_average():
     expected = np.mean([e.predict(X_DIABETES) for e in model.estimators_], axis=0)
     assert_allclose(model.predict(X_DIABETES), expected)
     assert set(model.granularity_scores_) == {"shallow", "linear"}
+
+
+class _ChangesItsParameter(ClassifierMixin, BaseEstimator):
+    """Breaks scikit-learn's clone: __init__ does not store what it is given."""
+
+    def __init__(self, columns=None):
+        self.columns = list(columns) if columns is not None else None
+
+    def fit(self, X, y):
+        return self
+
+
+def test_branch_that_cannot_be_cloned_is_named():
+    """A branch that scikit-learn cannot clone fails the fit naming it."""
+    model = MultiGranularityClassifier(
+        [("nb", GaussianNB()), ("odd", _ChangesItsParameter(columns=(1, 2)))]
+    )
+    with pytest.raises(TypeError, match="branch 'odd' cannot be cloned"):
+        model.fit(X_SMALL, Y_SMALL)

@@ -2,6 +2,7 @@ import builtins
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -417,3 +418,30 @@ def test_display_cascade(pyplot):
     np.testing.assert_array_equal(line.get_ydata(), clf.fusion_.level_scores_)
     fused = clf.score(X_test, y_test)
     np.testing.assert_array_equal(display.line_.get_xdata(), [fused, fused])
+
+
+class _Contrary(ClassifierMixin, BaseEstimator):
+    """A logistic regression trained on the opposite labels of a binary
+    problem: its probabilities point the wrong way."""
+
+    def fit(self, X, y):
+        self.model_ = LogisticRegression().fit(X, 1 - np.asarray(y))
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+
+def test_stacking_weight_is_signed_for_one_row_of_coefficients():
+    """A branch the final estimator leans against (negative coefficient) gets
+    a negative weight; the absolute weights sum to one."""
+    pytest.importorskip("pandas")
+    X, y = make_classification(n_samples=300, random_state=0)
+    model = MultiGranularityClassifier(
+        [("right", LogisticRegression()), ("contrary", _Contrary())], cv=3
+    ).fit(X, y)
+    weights = granularity_report(model)["weight"].to_numpy()[:2]
+    assert model.final_estimator_.coef_[0, 1] < 0
+    assert weights[1] < 0 < weights[0]
+    assert np.abs(weights).sum() == pytest.approx(1.0)

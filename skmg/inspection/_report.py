@@ -182,9 +182,11 @@ def _test_scores(estimator, X, y, scoring):
 
 
 def _importance_shares(estimator, importances):
-    """Share of the absolute importance mass of the branch columns, per branch."""
+    """Share of the absolute importance mass of the branch columns, per
+    branch; signed (the branch's net coefficient over that mass) when the
+    final estimator has one row of coefficients."""
     importances = importances.toarray() if sp.issparse(importances) else importances
-    importances = np.abs(np.asarray(importances, dtype=np.float64))
+    importances = np.asarray(importances, dtype=np.float64)
     # Column j of the final estimator's input belongs to branch owner[j]; the
     # passthrough features, if any, come after the branch columns.
     n_classes, multilabel = _problem(estimator)
@@ -202,12 +204,15 @@ def _importance_shares(estimator, importances):
     )[0]
     if importances.ndim == 0 or importances.shape[-1] < len(owner):
         return np.full(len(widths), np.nan)
-    mass = importances.reshape(-1, importances.shape[-1])[:, : len(owner)].sum(axis=0)
-    per_branch = np.array([mass[owner == b].sum() for b in range(len(widths))])
-    total = per_branch.sum()
+    rows = importances.reshape(-1, importances.shape[-1])[:, : len(owner)]
+    absolute = np.abs(rows).sum(axis=0)
+    total = absolute.sum()
     if not np.isfinite(total) or total == 0:
         return np.full(len(widths), np.nan)
-    return per_branch / total
+    # One row (binary classification, one target): the sign says whether
+    # the final estimator follows the branch or leans against it.
+    mass = rows[0] if len(rows) == 1 else absolute
+    return np.array([mass[owner == b].sum() for b in range(len(widths))]) / total
 
 
 def _fusion_weights(estimator):
@@ -328,10 +333,14 @@ default=None
           ``1 / n_granularities`` for a plain average), and for
           ``fusion="stacking"`` the share of each granularity's columns in
           the absolute mass of the final estimator's ``coef_`` (or else
-          ``feature_importances_``), the passthrough columns left out, which
-          also lies in [0, 1] and sums to one. NaN when the final estimator
-          has neither (for example a :class:`~sklearn.pipeline.Pipeline`),
-          and for the fused row;
+          ``feature_importances_``), the passthrough columns left out: in
+          [0, 1], summing to one, when ``coef_`` has several rows (one per
+          class) or for importances; signed when ``coef_`` has one row
+          (binary classification, one target), a negative weight meaning
+          that the final estimator leans against the granularity, the
+          absolute values summing to one. NaN when the final estimator has
+          neither (for example a :class:`~sklearn.pipeline.Pipeline`), and
+          for the fused row;
         - ``fit_time``: seconds spent fitting each granularity (folds and
           refit, ``fit_times_``); for the fused row, their total (the fusion
           stage itself is not timed).
