@@ -6,6 +6,7 @@ views, window scales, category levels), fused into one estimator.
 
 from ._estimators import MultiGranularityClassifier, MultiGranularityRegressor
 from .granularity import (
+    Differences,
     IntervalFeatures,
     Pooling,
     ScanningClassifier,
@@ -18,6 +19,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "MultiGranularityClassifier",
     "MultiGranularityRegressor",
+    "Differences",
     "IntervalFeatures",
     "Pooling",
     "ScanningClassifier",

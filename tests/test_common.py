@@ -9,6 +9,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmg import MultiGranularityClassifier, MultiGranularityRegressor
 from skmg.granularity import (
+    Differences,
     IntervalFeatures,
     Pooling,
     ScanningClassifier,
@@ -97,6 +98,8 @@ INSTANCES += [
     IntervalFeatures(window=2, stride=1, statistics=("median", "slope")),
     Pooling(size=2),
     Pooling(size=2, stride=1, func="max"),
+    # order=1: scikit-learn's checks use data with two features
+    Differences(),
     ScanningClassifier(DecisionTreeClassifier(random_state=0), window=2),
     ScanningClassifier(LogisticRegression(), window=2),
     ScanningRegressor(DecisionTreeRegressor(random_state=0), window=2),

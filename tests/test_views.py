@@ -3,11 +3,12 @@
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.testing import assert_array_equal
 from scipy import sparse
 from sklearn.utils.estimator_checks import check_param_validation
 
 from skmg._compat import InvalidParameterError
-from skmg.granularity._views import IntervalFeatures, Pooling
+from skmg.granularity._views import Differences, IntervalFeatures, Pooling
 
 RNG = np.random.RandomState(0)
 X_SERIES = RNG.normal(size=(5, 13))
@@ -474,3 +475,43 @@ def test_transform_checks_n_features(view):
     view.fit(X_SIX)
     with pytest.raises(ValueError, match="X has 5 features, but .* is expecting 6"):
         view.transform(np.zeros((2, 5)))
+
+
+# -- Differences -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_differences_equal_numpy_diff_on_series(order):
+    """Each row's order-k difference is numpy.diff of the row."""
+    view = Differences(order=order)
+    assert_array_equal(view.fit_transform(X_SERIES), np.diff(X_SERIES, n=order, axis=1))
+    assert len(view.get_feature_names_out()) == X_SERIES.shape[1] - order
+    assert view.get_feature_names_out()[0] == f"diff{order}_s0"
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_differences_of_image_rows_equal_numpy_diff(order):
+    """With shape=(h, w), every image row is differenced along its width."""
+    images = np.arange(2 * 12, dtype=float).reshape(2, 12) ** 2
+    view = Differences(order=order, shape=(3, 4))
+    expected = np.diff(images.reshape(2, 3, 4), n=order, axis=2).reshape(2, -1)
+    assert_array_equal(view.fit_transform(images), expected)
+    names = view.get_feature_names_out()
+    assert list(names[: 4 - order]) == [
+        f"diff{order}_r0_c{c}" for c in range(4 - order)
+    ]
+    assert len(names) == 3 * (4 - order)
+
+
+def test_differences_keep_float32_and_refuse_too_high_an_order():
+    """float32 stays float32; an order that leaves nothing is refused naming
+    the parameter; a bad shape names its pixels."""
+    assert Differences().fit_transform(X_SERIES.astype(np.float32)).dtype == np.float32
+    with pytest.raises(ValueError, match="order=8 leaves nothing of the series"):
+        Differences(order=8).fit(X_SERIES[:, :8])
+    with pytest.raises(ValueError, match="order=4 leaves nothing of the image rows"):
+        Differences(order=4, shape=(2, 4)).fit(X_SERIES[:, :8])
+    with pytest.raises(ValueError, match="has 9 pixels"):
+        Differences(shape=(3, 3)).fit(X_SERIES[:, :8])
+    with pytest.raises(InvalidParameterError, match="'order' parameter"):
+        Differences(order=0).fit(X_SERIES)

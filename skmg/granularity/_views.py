@@ -512,3 +512,158 @@ class Pooling(_BaseWindowView):
 
     def _column_names(self, position):
         return [f"pool{self.size}_{self.func}_{position}"]
+
+
+class Differences(TransformerMixin, BaseEstimator):
+    """The order-k difference of a series, or of every row of an image.
+
+    The first difference ``x[t + 1] - x[t]`` shows a series' changes instead
+    of its levels (the "derivative" representation that MultiRocket adds to
+    the raw series); the second difference its curvature. A stateless view:
+    put it before a model in a :class:`~sklearn.pipeline.Pipeline` to make a
+    branch, or before :class:`Pooling` to see coarse changes.
+
+    Parameters
+    ----------
+    order : int, default=1
+        How many times to difference (``numpy.diff``'s ``n``).
+
+    shape : tuple of (int, int), default=None
+        ``(height, width)`` when each row of ``X`` is a flattened image
+        (row-major): every image row is differenced along its width. None:
+        each row of ``X`` is one series.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X` has
+        feature names that are all strings.
+
+    image_shape_ : tuple of (int, int) or None
+        ``(height, width)`` of the images, or None for series.
+
+    See Also
+    --------
+    Pooling : A coarser resolution of a series or an image.
+    numpy.diff : The same along one axis of an array.
+
+    Notes
+    -----
+    A series of ``n`` values gives ``n - order`` columns, named
+    ``diff{order}_s{t}``; an image of ``(h, w)`` pixels gives
+    ``h * (w - order)`` columns, named ``diff{order}_r{row}_c{col}``. The
+    output is float32 if ``X`` is float32, float64 otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmg.granularity import Differences
+    >>> X = np.array([[1.0, 2.0, 4.0, 7.0]])
+    >>> Differences().fit_transform(X)
+    array([[1., 2., 3.]])
+    >>> Differences(order=2).fit(X).get_feature_names_out()
+    array(['diff2_s0', 'diff2_s1'], dtype=object)
+    >>> Differences(shape=(2, 2)).fit_transform(X)
+    array([[1., 3.]])
+    """
+
+    _parameter_constraints: dict = {
+        "order": [Interval(Integral, 1, None, closed="left")],
+        "shape": [None, tuple, list],
+    }
+    # The output depends on the parameters and the number of features only:
+    # partial_fit fits it once.
+    _stateless = True
+
+    def __init__(self, order=1, *, shape=None):
+        self.order = order
+        self.shape = shape
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Validate ``X`` and the geometry of the differences.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One series (or one flattened image) per row.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted view.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        if self.shape is None:
+            self.image_shape_ = None
+            length = X.shape[1]
+        else:
+            self.image_shape_ = _check_image_shape(self.shape, X.shape[1])
+            length = self.image_shape_[1]
+        if self.order >= length:
+            where = "image rows" if self.shape is not None else "series"
+            raise ValueError(
+                f"order={self.order} leaves nothing of the {where} of length "
+                f"{length} (X has n_features={X.shape[1]}): order must be "
+                "smaller than the length."
+            )
+        return self
+
+    def transform(self, X):
+        """Difference every series (every image row) of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One series (or one flattened image) per row.
+
+        Returns
+        -------
+        X_diff : ndarray of shape (n_samples, n_features_out)
+            The differences; float32 if ``X`` is float32, float64 otherwise.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        if self.image_shape_ is None:
+            return np.diff(X, n=self.order, axis=1)
+        images = X.reshape(X.shape[0], *self.image_shape_)
+        return np.diff(images, n=self.order, axis=2).reshape(X.shape[0], -1)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against ``feature_names_in_`` and ``n_features_in_``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``diff{order}_s{t}`` for series, ``diff{order}_r{row}_c{col}`` for
+            images.
+        """
+        check_is_fitted(self)
+        _check_feature_names_in(self, input_features, generate_names=False)
+        prefix = f"diff{self.order}"
+        if self.image_shape_ is None:
+            names = [f"{prefix}_s{t}" for t in range(self.n_features_in_ - self.order)]
+        else:
+            height, width = self.image_shape_
+            names = [
+                f"{prefix}_r{row}_c{col}"
+                for row in range(height)
+                for col in range(width - self.order)
+            ]
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
