@@ -420,16 +420,24 @@ def test_multi_output_regression():
 
 def test_decision_function_average():
     """stack_method='decision_function' with average fusion averages the
-    decision values of the branches."""
+    branches' decision values made probabilities: a softmax of each branch's
+    values over its temperature, fitted on the out-of-fold values."""
+    from scipy.special import softmax
+
     branches = [("a", LinearSVC(C=0.1)), ("b", LinearSVC(C=1.0))]
     model = MultiGranularityClassifier(
         branches, fusion="average", stack_method="decision_function", cv=3
     ).fit(X_SMALL, Y_SMALL)
+    temperatures = model.fusion_.temperatures_
     expected = np.mean(
-        [e.decision_function(X_SMALL) for e in model.estimators_], axis=0
+        [
+            softmax(e.decision_function(X_SMALL) / t, axis=1)
+            for e, t in zip(model.estimators_, temperatures)
+        ],
+        axis=0,
     )
-    assert_allclose(model.decision_function(X_SMALL), expected)
-    assert not hasattr(model, "predict_proba")
+    assert_allclose(model.predict_proba(X_SMALL), expected)
+    assert not hasattr(model, "decision_function")
     assert_array_equal(model.predict(X_SMALL), expected.argmax(axis=1))
 
 

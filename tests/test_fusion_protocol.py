@@ -24,9 +24,11 @@ from skmg import MultiGranularityClassifier, MultiGranularityRegressor
 from skmg.fusion import (
     FUSIONS,
     AutoFusion,
+    AverageFusion,
     BaseFusion,
     BranchOutputs,
     CascadeFusion,
+    CAWPEFusion,
     StackingFusion,
     WeightedFusion,
     make_fusion,
@@ -367,3 +369,71 @@ def test_fusion_oof_predictions_are_the_second_level_predictions():
     assert r2_score(Y_DIABETES, reg.fusion_oof_predictions_) == pytest.approx(
         reg.fusion_score_
     )
+
+
+# -- decision values -------------------------------------------------------------
+
+
+def _decision_outputs(scale=10.0, seed=0):
+    """Binary decision values of a fair branch and of the same branch ten
+    times sharper, and of a branch of noise."""
+    rng = np.random.RandomState(seed)
+    y = rng.randint(0, 2, 500)
+    fair = (2 * y - 1) + rng.normal(0, 1.0, 500)
+    noise = rng.normal(0, 1.0, 500)
+    blocks = [fair[:, None], scale * fair[:, None], noise[:, None]]
+    outputs = BranchOutputs(blocks, kinds=["decision_function"] * 3, n_classes=2)
+    return outputs, y
+
+
+def test_decision_values_become_calibrated_probabilities():
+    """Decision values are turned into probabilities by a softmax (binary: a
+    sigmoid) of the values over a per-branch temperature fitted by log-loss:
+    rows sum to one, and a branch ten times sharper gets a temperature ten
+    times larger (the same probabilities)."""
+    outputs, y = _decision_outputs()
+    fusion = AverageFusion().fit(outputs, y)
+    t_fair, t_sharp, _ = fusion.temperatures_
+    assert t_sharp == pytest.approx(10 * t_fair, rel=1e-3)
+    proba = fusion.predict_proba(outputs)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    expected = 1 / (1 + np.exp(-outputs[0][:, 0] / t_fair))
+    single = AverageFusion(weights=[1, 0, 0]).fit(outputs, y)
+    assert_allclose(single.predict_proba(outputs)[:, 1], expected)
+    assert not hasattr(fusion, "decision_function")
+
+
+@pytest.mark.parametrize("fusion", [WeightedFusion(), CAWPEFusion()])
+def test_weighted_and_cawpe_learn_from_decision_only_branches(fusion):
+    """Learned weights from decision-only branches: the branch of noise gets
+    the least weight."""
+    outputs, y = _decision_outputs()
+    fitted = clone(fusion).fit(outputs, y)
+    assert fitted.weights_[2] == fitted.weights_.min()
+    assert fitted.weights_[2] < 0.2
+
+
+def test_decision_only_branches_through_the_meta_estimator():
+    """RidgeClassifierCV branches (decision_function only) under average,
+    weighted, cawpe and auto: probabilities, and auto chooses among them."""
+    from sklearn.linear_model import RidgeClassifierCV
+
+    from skmg import Pooling
+
+    X, y = X_DIGITS[:900], Y_DIGITS[:900]
+    branches = [
+        ("pixels", make_pipeline(StandardScaler(), RidgeClassifierCV())),
+        (
+            "pooled",
+            make_pipeline(
+                Pooling(2, shape=(8, 8)), StandardScaler(), RidgeClassifierCV()
+            ),
+        ),
+    ]
+    for fusion in ["average", "weighted", "cawpe", "auto"]:
+        model = MultiGranularityClassifier(branches, fusion=fusion, cv=3).fit(X, y)
+        assert model.stack_method_ == ["decision_function"] * 2
+        proba = model.predict_proba(X_DIGITS[900:])
+        assert_allclose(proba.sum(axis=1), 1.0)
+        assert model.score(X_DIGITS[900:], Y_DIGITS[900:]) > 0.85
+    assert set(model.fusion_.scores_) == {"average", "weighted", "cawpe", "stacking"}

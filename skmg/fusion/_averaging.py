@@ -3,7 +3,8 @@
 import numbers
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import minimize, minimize_scalar
+from scipy.special import expit
 from sklearn.metrics import accuracy_score
 from sklearn.utils.metaestimators import available_if
 
@@ -21,11 +22,39 @@ from ._base import CLASSIFICATION, BaseFusion
 _EPS = 1e-12
 
 
-def _kind_is(kind):
+def _kind_is(*kinds):
     def check(self):
-        return getattr(self, "kind_", kind) == kind
+        return getattr(self, "kind_", kinds[0]) in kinds
 
     return check
+
+
+def _decision_to_proba(decision, temperature):
+    """Probabilities from decision values: a softmax of ``decision /
+    temperature`` (binary, one column: a sigmoid)."""
+    scaled = decision / temperature
+    if scaled.shape[1] == 1:
+        positive = expit(scaled[:, 0])
+        return np.column_stack([1 - positive, positive])
+    scaled = scaled - scaled.max(axis=1, keepdims=True)
+    exp = np.exp(scaled)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def fit_temperature(decision, y, sample_weight=None):
+    """The temperature of a branch's decision values: the ``T > 0`` that
+    minimises the log-loss of ``softmax(decision / T)`` on the out-of-fold
+    rows (bounded search over ``log T`` in [-12, 12])."""
+    rows = np.arange(len(y))
+
+    def loss(log_t):
+        proba = _decision_to_proba(decision, np.exp(log_t))
+        return np.average(
+            -np.log(np.clip(proba[rows, y], _EPS, None)), weights=sample_weight
+        )
+
+    result = minimize_scalar(loss, bounds=(-12.0, 12.0), method="bounded")
+    return float(np.exp(result.x))
 
 
 class _WeightedAverage(BaseFusion):
@@ -55,8 +84,22 @@ class _WeightedAverage(BaseFusion):
         outputs = self._start(outputs)
         self.__dict__.pop("cumulative_loss_", None)  # online state of partial_fit
         sw = None if sample_weight is None else np.asarray(sample_weight, float)
-        self.weights_ = self._learn_weights(outputs, y, sw)
+        if self.kind_ == DECISION:
+            self.temperatures_ = np.array(
+                [fit_temperature(block, y, sw) for block in outputs]
+            )
+        self.weights_ = self._learn_weights(self._probabilities(outputs), y, sw)
         return self
+
+    def _probabilities(self, outputs):
+        """Decision values as probabilities (softmax with each branch's
+        temperature); other outputs as they are."""
+        outputs = BranchOutputs.of(outputs)
+        if getattr(self, "kind_", None) != DECISION:
+            return outputs
+        temperatures = getattr(self, "temperatures_", np.ones(len(outputs)))
+        probas = [_decision_to_proba(b, t) for b, t in zip(outputs, temperatures)]
+        return outputs.with_blocks(probas, kinds=[PROBA] * len(probas))
 
     def _start(self, outputs):
         """Record what the outputs are; check that this strategy combines them."""
@@ -79,6 +122,7 @@ class _WeightedAverage(BaseFusion):
         return np.full(len(outputs), 1 / len(outputs))
 
     def _mean(self, outputs):
+        outputs = self._probabilities(outputs)
         return np.tensordot(self.weights_, np.stack(outputs), axes=1)
 
     def predict(self, outputs):
@@ -106,11 +150,14 @@ class _WeightedAverage(BaseFusion):
             for weight, block in zip(self.weights_, outputs):
                 np.add.at(votes, (rows, block[:, 0].astype(np.intp)), weight)
             return votes.argmax(axis=1)
-        return labels_from_output(self._mean(outputs), self.kind_)
+        return labels_from_output(self._mean(outputs), PROBA)
 
-    @available_if(_kind_is(PROBA))
+    @available_if(_kind_is(PROBA, DECISION))
     def predict_proba(self, outputs):
         """The weighted mean of the branch probabilities.
+
+        Decision values are first made probabilities: a softmax of the values
+        divided by the branch's fitted temperature (``temperatures_``).
 
         Parameters
         ----------
@@ -124,33 +171,22 @@ class _WeightedAverage(BaseFusion):
         """
         return self._mean(outputs)
 
-    @available_if(_kind_is(DECISION))
-    def decision_function(self, outputs):
-        """The weighted mean of the branch decision values.
-
-        Parameters
-        ----------
-        outputs : BranchOutputs
-            The output block of every branch.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            Decision values.
-        """
-        scores = self._mean(outputs)
-        return scores.ravel() if scores.shape[1] == 1 else scores
-
     def _responds(self, method, kinds):
-        return method == kinds[0] if method in (PROBA, DECISION) else True
+        if method == PROBA:
+            return kinds[0] in (PROBA, DECISION)
+        return method != DECISION
 
 
 class AverageFusion(_WeightedAverage):
     """The (weighted) mean of the branch outputs: soft voting or mean prediction.
 
-    Probabilities, decision values and regression predictions are averaged;
-    class labels (``"predict"`` of a classifier) are put to a weighted
-    majority vote, ties going to the first class.
+    Probabilities and regression predictions are averaged; class labels
+    (``"predict"`` of a classifier) are put to a weighted majority vote, ties
+    going to the first class. Decision values (branches without
+    ``predict_proba``, such as ``RidgeClassifierCV``) are first made
+    probabilities: ``softmax(d_b / T_b)`` (binary: ``sigmoid(d_b / T_b)``),
+    with one temperature ``T_b`` per branch fitted on the out-of-fold values
+    by log-loss (``temperatures_``); so do the other averaging strategies.
 
     Parameters
     ----------
@@ -164,6 +200,8 @@ default=None
     ----------
     weights_ : ndarray of shape (n_branches,)
         The weights of the branches, summing to one.
+    temperatures_ : ndarray of shape (n_branches,)
+        With decision values only: each branch's fitted temperature.
 
     Examples
     --------
@@ -303,7 +341,7 @@ class WeightedFusion(_WeightedAverage):
     array([1., 0.])
     """
 
-    accepted_outputs = (PROBA,)
+    accepted_outputs = (PROBA, DECISION)
 
     _parameter_constraints: dict = {
         "decay": [Interval(numbers.Real, 0, 1, closed="both")],
@@ -358,7 +396,7 @@ class WeightedFusion(_WeightedAverage):
             self.cumulative_loss_ = -np.log(np.clip(self.weights_, 1e-300, None))
         if outputs.n_samples == 0:
             return self
-        losses = _branch_losses(outputs, y, sample_weight)
+        losses = _branch_losses(self._probabilities(outputs), y, sample_weight)
         self.cumulative_loss_ = self.decay * self.cumulative_loss_ + losses
         shifted = np.exp(-(self.cumulative_loss_ - self.cumulative_loss_.min()))
         self.weights_ = shifted / shifted.sum()
@@ -400,7 +438,7 @@ class GreedyFusion(_WeightedAverage):
     array([0.6, 0.4])
     """
 
-    accepted_outputs = (PROBA,)
+    accepted_outputs = (PROBA, DECISION)
 
     _parameter_constraints: dict = {
         "n_rounds": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -466,7 +504,7 @@ class CAWPEFusion(_WeightedAverage):
     (array([1. , 0.5]), array([0.8, 0.2]))
     """
 
-    accepted_outputs = (PROBA,)
+    accepted_outputs = (PROBA, DECISION)
     _tasks = (CLASSIFICATION,)
 
     _parameter_constraints: dict = {
