@@ -7,9 +7,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, get_scorer, r2_score
 from sklearn.utils.metaestimators import available_if
 
-from .._outputs import DECISION, PROBA, labels_from_output, multilabel_from_output
-
-PREDICT = "predict"
+from .._outputs import (
+    DECISION,
+    PREDICT,
+    PROBA,
+    labels_from_output,
+    multilabel_from_output,
+)
 
 
 def _has(method):
