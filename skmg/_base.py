@@ -471,6 +471,7 @@ class _BaseMultiGranularity(
                 delattr(self, attribute)
 
     def _fit(self, X, y, sample_weight, groups, fit_params):
+        start = time.perf_counter()
         self._forget_fitted_state()
         names, estimators = self._validate_granularities()
         if y is None:
@@ -625,6 +626,7 @@ class _BaseMultiGranularity(
         self.fusion_ = strategy
         if hasattr(strategy, "final_estimator_"):
             self.final_estimator_ = strategy.final_estimator_
+        self.fit_wall_time_ = time.perf_counter() - start
         return self
 
     def _n_classes(self):

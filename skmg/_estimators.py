@@ -168,6 +168,11 @@ _COMMON_ATTRIBUTES = """
     fit_times_ : dict of str to float
         Seconds spent fitting each branch, summed over its folds and refit.
 
+    fit_wall_time_ : float
+        Seconds that :meth:`fit` took, from start to end: with parallel
+        workers, less than the sum of ``fit_times_``; the fusion stage and
+        its ``fusion_score_`` included.
+
     n_features_in_ : int
         Number of features seen during :term:`fit`.
 

@@ -249,7 +249,10 @@ def _report_columns(estimator, X=None, y=None, scoring=None):
         columns.update(_test_scores(estimator, X, y, scoring))
     columns["weight"] = np.append(_fusion_weights(estimator), np.nan)
     times = [estimator.fit_times_[name] for name in names]
-    columns["fit_time"] = np.array([*times, math.fsum(times)])
+    # the fused model: the wall time of fit (after partial_fit only, the
+    # branches' total)
+    fused = getattr(estimator, "fit_wall_time_", math.fsum(times))
+    columns["fit_time"] = np.array([*times, fused])
     return [*names, FUSED], columns
 
 
@@ -342,8 +345,10 @@ default=None
           neither (for example a :class:`~sklearn.pipeline.Pipeline`), and
           for the fused row;
         - ``fit_time``: seconds spent fitting each granularity (folds and
-          refit, ``fit_times_``); for the fused row, their total (the fusion
-          stage itself is not timed).
+          refit, ``fit_times_``); for the fused row, the wall time of ``fit``
+          (``fit_wall_time_``: with parallel workers, less than the sum of
+          the rows above; the fusion stage included), or the branches' total
+          for a model that only learned with ``partial_fit``.
 
         A :class:`pandas.DataFrame` when pandas can be imported; otherwise a
         ``dict`` of column name to ndarray, with the row names as its
