@@ -46,7 +46,6 @@ from ._compat import (
 )
 from ._levels import LevelBranch, LevelRunner, augmented_input
 from ._outputs import (
-    PROBA,
     BranchOutputs,
     NonFiniteOutputError,
     design_blocks,
@@ -696,12 +695,12 @@ class _BaseMultiGranularity(
             self.levels_ = [self.estimators_]
             self._level_plan = [(list(range(len(names))), False)]
             self.fit_times_ = dict.fromkeys(names, 0.0)
-            # the design columns (one for binary probabilities), as fit keeps
+            # the design columns, as fit keeps them
+            empty = [
+                np.empty((0, output_width(m, n_classes))) for m in self.stack_method_
+            ]
             self._n_outputs_per_branch = [
-                1
-                if method == PROBA and n_classes == 2
-                else output_width(method, n_classes)
-                for method in self.stack_method_
+                block.shape[1] for block in design_blocks(self._outputs(empty))
             ]
             self._output_branches = names
             # Nothing was learned yet: the strategy starts from no rows.

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone, is_regressor
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from .._outputs import (
@@ -297,16 +296,6 @@ def fused_predict(fusion, outputs):
     return labels_from_output(scores, "decision_function")
 
 
-def default_score(y, y_pred, classification, sample_weight=None):
-    """Accuracy of a classifier, R² of a regressor."""
-    if classification:
-        return accuracy_score(y, y_pred, sample_weight=sample_weight)
-    y_pred = np.asarray(y_pred)
-    if y.ndim == 1 and y_pred.ndim == 2:
-        y_pred = y_pred.ravel()
-    return r2_score(y, y_pred, sample_weight=sample_weight)
-
-
 def second_level_folds(y, classification, n_splits=5):
     """Shuffled folds of the out-of-fold rows (stratified when every class
     has ``n_splits`` rows), seeded so that every strategy sees the same."""
@@ -421,6 +410,5 @@ __all__ = [
     "Level",
     "cross_val_fuse",
     "cross_val_fuse_score",
-    "default_score",
     "fused_predict",
 ]

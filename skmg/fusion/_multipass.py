@@ -7,7 +7,8 @@ import numpy as np
 from .._compat import Interval
 from .._outputs import BranchOutputs
 from ._averaging import _WeightedAverage
-from ._base import REGRESSION, BaseFusion, Level, default_score, fused_predict
+from ._base import REGRESSION, BaseFusion, Level, fused_predict
+from ._scoring import score_response
 
 
 class CascadeFusion(_WeightedAverage):
@@ -75,14 +76,8 @@ class CascadeFusion(_WeightedAverage):
 
     def _score(self, outputs, y, sample_weight):
         average = _WeightedAverage().fit(outputs, y)
-        return float(
-            default_score(
-                y,
-                fused_predict(average, outputs),
-                outputs.classification,
-                sample_weight,
-            )
-        )
+        response = {"predict": fused_predict(average, outputs)}
+        return score_response(response, y, outputs, None, sample_weight)
 
     def next_level(self, levels, y, sample_weight=None, *, n_branches):
         """Every branch again, on its view and the last level's outputs.
