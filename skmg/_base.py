@@ -34,6 +34,7 @@ from sklearn.utils.validation import (
 
 from ._compat import (
     HasMethods,
+    Interval,
     StrOptions,
     _BaseComposition,
     _check_feature_names_in,
@@ -44,6 +45,7 @@ from ._compat import (
     _safe_indexing,
     _VisualBlock,
 )
+from ._early_stopping import EarlyStopping
 from ._levels import LevelBranch, LevelRunner, augmented_input
 from ._outputs import (
     BranchOutputs,
@@ -114,6 +116,9 @@ class _BaseMultiGranularity(
         "n_jobs": [None, numbers.Integral],
         "verbose": ["verbose"],
         "scoring": [None, str, callable],
+        "early_stopping": [None, StrOptions({"inner", "fold"})],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
     }
 
     @abstractmethod
@@ -130,6 +135,9 @@ class _BaseMultiGranularity(
         n_jobs=None,
         verbose=0,
         scoring=None,
+        early_stopping=None,
+        n_iter_no_change=50,
+        validation_fraction=0.1,
     ):
         self.granularities = granularities
         self.fusion = fusion
@@ -141,6 +149,9 @@ class _BaseMultiGranularity(
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.scoring = scoring
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.validation_fraction = validation_fraction
 
     # -- parameters -------------------------------------------------------
 
@@ -408,6 +419,22 @@ class _BaseMultiGranularity(
                 )
         return strategy
 
+    def _early_stopping(self):
+        """The early stopping of every task of the plan, or None."""
+        if self.early_stopping is None:
+            return None
+        if self._prefit():
+            raise ValueError(
+                f"early_stopping={self.early_stopping!r} early-stops the fits of "
+                "the branches, but cv='prefit' fits none; use early_stopping=None."
+            )
+        return EarlyStopping(
+            self.early_stopping,
+            self.n_iter_no_change,
+            self.validation_fraction,
+            stratify=self._is_classifier() and not self._is_multilabel(),
+        )
+
     def _stack_method(self):
         """The output asked of the branches (the classifier's ``stack_method``)."""
         return getattr(self, "stack_method", "auto")
@@ -521,6 +548,7 @@ class _BaseMultiGranularity(
             verbose=self.verbose,
             fit_times=self.fit_times_,
             classes=getattr(self, "classes_", None),
+            stopping=self._early_stopping(),
         )
 
         # Levels: one for a single-pass strategy; a multi-pass one asks for
@@ -576,6 +604,19 @@ class _BaseMultiGranularity(
         n_used = strategy.used_levels(
             [lv.take(covered) for lv in levels], y[covered], sw
         )
+        if runner.stopping is not None:
+            if not runner.best_iterations and not runner.refit_iterations:
+                warnings.warn(
+                    f"early_stopping={self.early_stopping!r} found no branch to "
+                    "early-stop (LightGBM, XGBoost, CatBoost or scikit-learn's "
+                    "HistGradientBoosting, alone or as the last step of a "
+                    "Pipeline); every branch was fitted as given.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            self.best_iterations_ = runner.best_iterations
+            if self.refit:
+                self.refit_iterations_ = runner.refit_iterations
         self.levels_ = fitted_levels[:n_used]
         self._level_plan = plan[:n_used]
         # Each branch as first fitted, with its out-of-fold block.

@@ -108,6 +108,41 @@ _TAIL_PARAMETERS = """
         ``scorer(estimator, X, y)``; higher is better. None means accuracy
         (classifier) or R² (regressor). The estimator's own ``score`` stays
         accuracy or R², as in scikit-learn.
+
+    early_stopping : {"inner", "fold"} or None, default=None
+        Early stopping of gradient-boosting branches: LightGBM, XGBoost,
+        CatBoost and scikit-learn's ``HistGradientBoosting*``, given or as the
+        last step of a ``Pipeline`` (whose preceding steps, fitted on the
+        training rows, transform the validation rows). Any other branch is
+        fitted as given. None: every branch is fitted as given.
+
+        - ``"inner"``: every fit, fold model or refit, early-stops on a
+          ``validation_fraction`` of its own training rows (stratified for
+          a classifier; the same split every run). A fold model never sees
+          its fold's held-out rows, so the out-of-fold outputs stay honest;
+          the model is trained on the other rows.
+        - ``"fold"``: each fold model early-stops on its fold's held-out
+          rows, the usual competition recipe, and the refit runs the mean
+          number of rounds of its fold models (the refits then run after
+          the folds). The held-out rows chose the fold model's number of
+          rounds, so its out-of-fold outputs, and the scores computed from
+          them, are slightly optimistic.
+
+        The validation score is the library's default metric for the
+        branch's objective (``eval_metric`` of LightGBM and XGBoost, and
+        ``scoring`` of ``HistGradientBoosting*``, set on the branch, change
+        it). Before scikit-learn 1.7, ``HistGradientBoosting*`` cannot take
+        validation rows and early-stops on its own internal split of the
+        rows it is given, in both modes. The rounds each model kept are in
+        ``best_iterations_``.
+
+    n_iter_no_change : int, default=50
+        With ``early_stopping``: the number of rounds without improvement of
+        the validation score after which a branch stops.
+
+    validation_fraction : float, default=0.1
+        With ``early_stopping="inner"``: the share of each fit's training
+        rows held out to early-stop on.
 """
 
 _COMMON_ATTRIBUTES = """
@@ -167,6 +202,15 @@ _COMMON_ATTRIBUTES = """
 
     fit_times_ : dict of str to float
         Seconds spent fitting each branch, summed over its folds and refit.
+
+    best_iterations_ : dict of str to list of int
+        With ``early_stopping``: for each branch that early-stopped, the
+        number of rounds each fold model kept, in fold order.
+
+    refit_iterations_ : dict of str to int
+        With ``early_stopping`` and ``refit=True``: for each branch that
+        early-stopped, the rounds of its refit (its own early stopping with
+        ``"inner"``, the mean of ``best_iterations_`` with ``"fold"``).
 
     fit_wall_time_ : float
         Seconds that :meth:`fit` took, from start to end: with parallel
@@ -302,6 +346,9 @@ default="auto"
         n_jobs=None,
         verbose=0,
         scoring=None,
+        early_stopping=None,
+        n_iter_no_change=50,
+        validation_fraction=0.1,
     ):
         super().__init__(
             granularities,
@@ -314,6 +361,9 @@ default="auto"
             n_jobs=n_jobs,
             verbose=verbose,
             scoring=scoring,
+            early_stopping=early_stopping,
+            n_iter_no_change=n_iter_no_change,
+            validation_fraction=validation_fraction,
         )
         self.stack_method = stack_method
 
@@ -562,6 +612,9 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
         n_jobs=None,
         verbose=0,
         scoring=None,
+        early_stopping=None,
+        n_iter_no_change=50,
+        validation_fraction=0.1,
     ):
         super().__init__(
             granularities,
@@ -574,6 +627,9 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
             n_jobs=n_jobs,
             verbose=verbose,
             scoring=scoring,
+            early_stopping=early_stopping,
+            n_iter_no_change=n_iter_no_change,
+            validation_fraction=validation_fraction,
         )
 
     def __sklearn_tags__(self):

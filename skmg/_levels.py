@@ -40,6 +40,7 @@ class LevelRunner:
         verbose,
         fit_times,
         classes=None,
+        stopping=None,
     ):
         # folds=None: the branches are fitted already (cv="prefit"), on the
         # labels ``classes`` (the encoded ones are their positions)
@@ -53,6 +54,12 @@ class LevelRunner:
         self.verbose = verbose
         self.fit_times = fit_times
         self.classes = classes
+        # early stopping (an EarlyStopping, or None) and the rounds it kept:
+        # per branch, of each fold model and of the refit (first level only)
+        self.stopping = stopping
+        self.best_iterations = {}
+        self.refit_iterations = {}
+        self.levels_run = 0
 
     def fit(self, names, estimators, methods, params, X=None, y=None, level=1):
         """Fit the branches on every fold (and refit); return the fitted
@@ -64,15 +71,17 @@ class LevelRunner:
             return self._prefit(names, estimators, methods, X)
         # The refits (the longest fits) first, then fold by fold: workers
         # start on the long tasks, and with branches of similar cost the fits
-        # of one branch seldom run at once (lower peak memory).
-        folds = [*([None] if self.refit else []), *range(len(self.folds))]
+        # of one branch seldom run at once (lower peak memory). Early stopping
+        # on the folds' held-out rows ("fold") runs the refits last, with the
+        # mean number of rounds of the folds.
+        stopping = self.stopping
+        refit_last = stopping is not None and stopping.mode == "fold"
+        folds = [
+            *([None] if self.refit and not refit_last else []),
+            *range(len(self.folds)),
+        ]
         tasks = [Task(b, name, fold) for fold in folds for b, name in enumerate(names)]
-        results = run_plan(
-            tasks,
-            estimators,
-            X,
-            y,
-            self.folds,
+        plan = dict(
             methods=methods,
             n_classes=self.n_classes,
             fit_params=params,
@@ -82,11 +91,33 @@ class LevelRunner:
             keep_fold_models=not self.refit,
             level=level,
         )
+        each = None if stopping is None else [stopping] * len(names)
+        results = run_plan(tasks, estimators, X, y, self.folds, stopping=each, **plan)
+        if self.refit and refit_last:
+            rounds = [
+                [r[3] for t, r in zip(tasks, results) if t.branch == b]
+                for b in range(len(names))
+            ]
+            each = [stopping.with_iterations(_mean_rounds(r)) for r in rounds]
+            refits = [Task(b, name, None) for b, name in enumerate(names)]
+            results += run_plan(
+                refits, estimators, X, y, self.folds, stopping=each, **plan
+            )
+            tasks += refits
         fold_models = [[] for _ in names]
         fold_outputs = [[] for _ in names]
         refitted = [None] * len(names)
-        for task, (fitted, output, seconds) in zip(tasks, results):
+        first_level = not self.levels_run
+        self.levels_run += 1
+        for task, (fitted, output, seconds, rounds) in zip(tasks, results):
             self.fit_times[task.name] = self.fit_times.get(task.name, 0.0) + seconds
+            if first_level and rounds is not None:
+                if task.fold is None:
+                    self.refit_iterations[task.name] = rounds
+                else:
+                    self.best_iterations.setdefault(
+                        task.name, [None] * len(self.folds)
+                    )[task.fold] = rounds
             if task.fold is None:
                 refitted[task.branch] = fitted
             else:
@@ -131,6 +162,13 @@ class LevelRunner:
             models.append(model)
             self.fit_times[name] = self.fit_times.get(name, 0.0)
         return models, blocks, np.ones(len(self.y), dtype=bool)
+
+
+def _mean_rounds(rounds):
+    """The rounds of a refit: the mean over the fold models (None if no fold
+    model early-stopped, as for a branch without an adapter)."""
+    rounds = [r for r in rounds if r is not None]
+    return max(1, int(round(np.mean(rounds)))) if rounds else None
 
 
 class PrefitBranch(BaseEstimator):

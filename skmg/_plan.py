@@ -54,13 +54,26 @@ class Task:
 
 
 def _fit_task(
-    estimator, X, y, train, test, method, n_classes, fit_params, where, keep=True
+    estimator,
+    X,
+    y,
+    train,
+    test,
+    method,
+    n_classes,
+    fit_params,
+    where,
+    keep=True,
+    stopping=None,
 ):
     """Fit ``estimator`` on rows ``train``; predict rows ``test`` if given.
 
-    Runs in a worker. Returns ``(fitted_estimator, output, seconds)``; the
-    fitted estimator is None unless ``keep`` (fold models that prediction
-    will not use are neither sent back from the worker nor cached).
+    Runs in a worker. Returns ``(fitted_estimator, output, seconds,
+    iterations)``; the fitted estimator is None unless ``keep`` (fold models
+    that prediction will not use are neither sent back from the worker nor
+    cached). ``stopping`` (an :class:`~skmg._early_stopping.EarlyStopping`)
+    early-stops the fit; ``iterations`` is then the number of rounds the
+    model kept (None for a branch without an early-stopping adapter).
     """
     start = time.perf_counter()
     try:
@@ -76,7 +89,18 @@ def _fit_task(
             X_fit = _safe_indexing(X, train)
             y_fit = _safe_indexing(y, train)
             params = _check_method_params(X, fit_params, train)
-        estimator.fit(X_fit, y_fit, **params)
+        iterations = None
+        if stopping is None:
+            estimator.fit(X_fit, y_fit, **params)
+        else:
+            validation = None
+            if stopping.mode == "fold" and test is not None:
+                validation = (
+                    _safe_indexing(X, test),
+                    _safe_indexing(y, test),
+                    _check_method_params(X, fit_params, test),
+                )
+            iterations = stopping.fit(estimator, X_fit, y_fit, params, validation)
         seconds = time.perf_counter() - start
         output = None
         if test is not None:
@@ -88,7 +112,7 @@ def _fit_task(
         # carry the original to the caller, which raises it with the context.
         raise _TaskFailure(_portable(exc), where) from exc
 
-    return (estimator if keep else None), output, seconds
+    return (estimator if keep else None), output, seconds, iterations
 
 
 def _aligned(value):
@@ -154,7 +178,9 @@ def _task_error(exc, where):
             return error
     except Exception:  # an exception type with a different constructor
         pass
-    return RuntimeError(message)
+    # (it came back whole: a library such as tblib, which dask's distributed
+    # imports, makes every exception picklable)
+    return RuntimeError(f"{where}: {type(exc).__name__}: {exc}")
 
 
 def run_plan(
@@ -173,6 +199,7 @@ def run_plan(
     keep_fold_models=True,
     subject="branch",
     level=None,
+    stopping=None,
 ):
     """Run every task of the plan in one ``Parallel`` call.
 
@@ -205,11 +232,14 @@ def run_plan(
     level : int or None
         The level of a multi-level fit these tasks belong to, for messages
         (``... in fold 2/5 of level 2``); None or 1 says nothing.
+    stopping : list of (EarlyStopping or None) or None
+        The early stopping of each branch's tasks (indexed like
+        ``estimators``); None: every branch is fitted as given.
 
     Returns
     -------
-    list of (fitted_estimator, output or None, seconds), in the order of
-    ``tasks``.
+    list of (fitted_estimator, output or None, seconds, iterations or None),
+    in the order of ``tasks``.
     """
     n_folds = len(folds)
     inner_threads = _inner_threads(n_jobs)
@@ -233,6 +263,7 @@ def run_plan(
             fit_params[task.branch],
             where,
             task.fold is None or keep_fold_models,
+            None if stopping is None else stopping[task.branch],
         )
 
     fit_task = check_memory(memory).cache(_fit_task)

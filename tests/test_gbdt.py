@@ -28,7 +28,9 @@ def _xgboost():
 
 def _catboost():
     catboost = pytest.importorskip("catboost")
-    return catboost.CatBoostClassifier(iterations=5, verbose=0)
+    return catboost.CatBoostClassifier(
+        iterations=5, verbose=0, allow_writing_files=False
+    )
 
 
 def _thread_parameter(model):

@@ -1,0 +1,342 @@
+"""Early stopping of gradient-boosting branches, fold by fold.
+
+One small adapter per library says how its model is given validation rows,
+how many iterations it kept, and how to fix that number for a refit:
+LightGBM (``eval_set`` and the ``early_stopping`` callback), XGBoost
+(``early_stopping_rounds`` and ``eval_set``), CatBoost (``eval_set`` and
+``early_stopping_rounds``) and scikit-learn's ``HistGradientBoosting*``
+(``X_val``/``y_val``, scikit-learn >= 1.7; its own internal split before).
+A branch that is a ``Pipeline`` is early-stopped through its last step: the
+preceding steps are fitted on the training rows and transform the validation
+rows. Any other branch is fitted as given.
+
+:class:`EarlyStopping` is the setting a task of the plan carries; it is
+picklable and hashable by joblib, so a ``memory`` cache keys on it.
+"""
+
+import inspect
+
+import numpy as np
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+)
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.utils.metadata_routing import process_routing
+
+from ._compat import (
+    SKLEARN_VERSION,
+    _check_method_params,
+    _routing_enabled,
+    _safe_indexing,
+)
+
+# The seed of the "inner" validation split: the same rows for every run.
+_SPLIT_SEED = 0
+
+
+class EarlyStopping:
+    """How one task of the plan early-stops its branch.
+
+    Parameters
+    ----------
+    mode : {"inner", "fold"}
+        ``"inner"``: validation rows are a ``validation_fraction`` of the
+        task's own training rows (stratified for a classifier). ``"fold"``: a
+        fold model early-stops on its fold's held-out rows; a refit runs
+        ``iterations`` rounds.
+    n_iter_no_change : int
+        Rounds without improvement of the validation score before stopping.
+    validation_fraction : float
+        Share of the training rows held out in ``"inner"`` mode.
+    stratify : bool
+        Whether the ``"inner"`` split keeps the class proportions.
+    iterations : int or None
+        The number of rounds of a ``"fold"`` refit (the mean over the folds).
+    """
+
+    def __init__(
+        self, mode, n_iter_no_change, validation_fraction, stratify, iterations=None
+    ):
+        self.mode = mode
+        self.n_iter_no_change = n_iter_no_change
+        self.validation_fraction = validation_fraction
+        self.stratify = stratify
+        self.iterations = iterations
+
+    def with_iterations(self, iterations):
+        """The same setting for a refit of ``iterations`` rounds."""
+        return EarlyStopping(
+            self.mode,
+            self.n_iter_no_change,
+            self.validation_fraction,
+            self.stratify,
+            iterations,
+        )
+
+    def fit(self, estimator, X, y, params, validation=None):
+        """Fit ``estimator`` on ``X, y`` with early stopping, if it has an
+        adapter; return the iterations its model kept (None without one).
+
+        Parameters
+        ----------
+        estimator : estimator
+            The task's clone of the branch.
+        X, y : the task's training rows.
+        params : dict
+            The fit parameters for these rows.
+        validation : tuple (X_val, y_val, params_val) or None
+            The fold's held-out rows (``"fold"`` mode); None otherwise.
+        """
+        adapter, model = find_adapter(estimator)
+        if adapter is None:
+            estimator.fit(X, y, **params)
+            return None
+        if self.mode == "fold" and validation is None:
+            if self.iterations is None:  # a refit without folds to learn from
+                estimator.fit(X, y, **params)
+            else:
+                adapter.set_iterations(model, self.iterations)
+                estimator.fit(X, y, **params)
+            return adapter.iterations(model)
+        if not adapter.takes_validation_rows:
+            # the model holds out a share of the rows it is given itself
+            adapter.stop_internally(model, self)
+            estimator.fit(X, y, **params)
+            return adapter.iterations(model)
+        if validation is None:
+            X, y, params, validation = self._inner_split(X, y, params)
+        X_val, y_val, params_val = validation
+        head_params, model_params = _split_params(estimator, params)
+        weights = params_val.get("sample_weight")
+        if weights is None and isinstance(estimator, Pipeline):
+            last = estimator.steps[-1][0]
+            weights = params_val.get(f"{last}__sample_weight")
+        if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
+            head = estimator[:-1]
+            X = head.fit_transform(X, y, **head_params)
+            X_val = head.transform(X_val)
+            # a Pipeline with memory fits clones: keep the fitted steps
+            estimator.steps[:-1] = head.steps
+        adapter.fit(model, X, y, model_params, X_val, y_val, weights, self)
+        return adapter.iterations(model)
+
+    def _inner_split(self, X, y, params):
+        """Hold out ``validation_fraction`` of the rows, stratified if asked."""
+        rows = np.arange(len(y))
+        stratify = y if self.stratify else None
+        try:
+            fit_rows, val_rows = train_test_split(
+                rows,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+                random_state=_SPLIT_SEED,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping='inner' cannot hold out validation_fraction="
+                f"{self.validation_fraction} of {len(rows)} training rows: {exc}"
+            ) from exc
+        fit_rows, val_rows = np.sort(fit_rows), np.sort(val_rows)
+        validation = (
+            _safe_indexing(X, val_rows),
+            _safe_indexing(y, val_rows),
+            _check_method_params(X, params, val_rows),
+        )
+        return (
+            _safe_indexing(X, fit_rows),
+            _safe_indexing(y, fit_rows),
+            _check_method_params(X, params, fit_rows),
+            validation,
+        )
+
+
+def _split_params(estimator, params):
+    """The fit parameters of a Pipeline's preceding steps and of its model.
+
+    Without metadata routing a Pipeline takes ``step__param`` keys; with it,
+    the parameters as routed to the Pipeline, which routes them to its steps
+    itself (the model's share comes from its metadata requests).
+    """
+    if not isinstance(estimator, Pipeline):
+        return {}, dict(params)
+    last = estimator.steps[-1][0]
+    if _routing_enabled():
+        routed = process_routing(estimator, "fit", **params)
+        return dict(params), dict(routed[last].fit)
+    prefix = f"{last}__"
+    model = {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
+    head = {k: v for k, v in params.items() if not k.startswith(prefix)}
+    return head, model
+
+
+def find_adapter(estimator):
+    """The adapter of a branch and the model it drives, or ``(None, None)``.
+
+    The model is the branch itself or the last step of a ``Pipeline``.
+    """
+    model = estimator
+    if isinstance(estimator, Pipeline):
+        model = estimator.steps[-1][1]
+    for adapter in _ADAPTERS:
+        if adapter.matches(model):
+            return adapter, model
+    return None, None
+
+
+def _module(model):
+    return type(model).__module__.split(".")[0]
+
+
+class _LightGBM:
+    """LightGBM: ``eval_set`` and the ``early_stopping`` callback."""
+
+    takes_validation_rows = True
+
+    @staticmethod
+    def matches(model):
+        return _module(model) == "lightgbm" and hasattr(model, "n_estimators")
+
+    @staticmethod
+    def fit(model, X, y, params, X_val, y_val, weights, setting):
+        import lightgbm  # the model is a LightGBM model: LightGBM is there
+
+        params = dict(params)
+        callbacks = list(params.pop("callbacks", None) or [])
+        callbacks.append(
+            lightgbm.early_stopping(setting.n_iter_no_change, verbose=False)
+        )
+        if weights is not None:
+            params["eval_sample_weight"] = [weights]
+        if "eval_X" in inspect.signature(model.fit).parameters:  # LightGBM >= 4.7
+            params.update(eval_X=(X_val,), eval_y=(y_val,))
+        else:
+            params["eval_set"] = [(X_val, y_val)]
+        model.fit(X, y, callbacks=callbacks, **params)
+
+    @staticmethod
+    def iterations(model):
+        best = model.best_iteration_
+        return int(best) if best else int(model.n_estimators)
+
+    @staticmethod
+    def set_iterations(model, n):
+        model.set_params(n_estimators=n)
+
+
+class _XGBoost:
+    """XGBoost: ``early_stopping_rounds`` (a parameter) and ``eval_set``."""
+
+    takes_validation_rows = True
+
+    @staticmethod
+    def matches(model):
+        return _module(model) == "xgboost" and hasattr(model, "n_estimators")
+
+    @staticmethod
+    def fit(model, X, y, params, X_val, y_val, weights, setting):
+        model.set_params(early_stopping_rounds=setting.n_iter_no_change)
+        params = dict(params)
+        params.setdefault("verbose", False)
+        if weights is not None:
+            params["sample_weight_eval_set"] = [weights]
+        model.fit(X, y, eval_set=[(X_val, y_val)], **params)
+
+    @staticmethod
+    def iterations(model):
+        best = getattr(model, "best_iteration", None)
+        if best is None:
+            return int(model.get_booster().num_boosted_rounds())
+        return int(best) + 1
+
+    @staticmethod
+    def set_iterations(model, n):
+        model.set_params(n_estimators=n, early_stopping_rounds=None)
+
+
+class _CatBoost:
+    """CatBoost: ``eval_set`` and ``early_stopping_rounds`` (its best model)."""
+
+    takes_validation_rows = True
+
+    _NAMES = ("iterations", "n_estimators", "num_boost_round", "num_trees")
+
+    @staticmethod
+    def matches(model):
+        return _module(model) == "catboost" and hasattr(model, "get_best_iteration")
+
+    @staticmethod
+    def fit(model, X, y, params, X_val, y_val, weights, setting):
+        evaluation = (X_val, y_val)
+        if weights is not None:
+            import catboost  # the model is a CatBoost model: CatBoost is there
+
+            evaluation = catboost.Pool(
+                X_val,
+                y_val,
+                weight=weights,
+                cat_features=params.get(
+                    "cat_features", model.get_param("cat_features")
+                ),
+            )
+        model.fit(
+            X,
+            y,
+            eval_set=evaluation,
+            early_stopping_rounds=setting.n_iter_no_change,
+            use_best_model=True,
+            **params,
+        )
+
+    @staticmethod
+    def iterations(model):
+        return int(model.tree_count_)
+
+    @classmethod
+    def set_iterations(cls, model, n):
+        given = model.get_params()
+        name = next((k for k in cls._NAMES if k in given), "iterations")
+        model.set_params(**{name: n})
+
+
+class _HistGradientBoosting:
+    """scikit-learn's ``HistGradientBoosting*``: ``X_val``/``y_val`` (>= 1.7),
+    else its internal early stopping on a share of the training rows."""
+
+    # scikit-learn 1.7 added X_val and y_val to fit
+    takes_validation_rows = SKLEARN_VERSION >= (1, 7)
+
+    @staticmethod
+    def matches(model):
+        return isinstance(
+            model, (HistGradientBoostingClassifier, HistGradientBoostingRegressor)
+        )
+
+    @staticmethod
+    def fit(model, X, y, params, X_val, y_val, weights, setting):
+        model.set_params(early_stopping=True, n_iter_no_change=setting.n_iter_no_change)
+        if weights is not None:
+            params = {**params, "sample_weight_val": weights}
+        model.fit(X, y, X_val=X_val, y_val=y_val, **params)
+
+    @staticmethod
+    def stop_internally(model, setting):
+        """Before 1.7: the model's own early stopping, on its own share of
+        the rows it is given (never a fold's held-out rows)."""
+        model.set_params(
+            early_stopping=True,
+            n_iter_no_change=setting.n_iter_no_change,
+            validation_fraction=setting.validation_fraction,
+        )
+
+    @staticmethod
+    def iterations(model):
+        return int(model.n_iter_)
+
+    @staticmethod
+    def set_iterations(model, n):
+        model.set_params(max_iter=n, early_stopping=False)
+
+
+_ADAPTERS = (_LightGBM, _XGBoost, _CatBoost, _HistGradientBoosting)
