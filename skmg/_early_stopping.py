@@ -93,32 +93,42 @@ class EarlyStopping:
         if adapter is None:
             estimator.fit(X, y, **params)
             return None
+        # the model that gets fitted: the branch of an augmented level fits
+        # a clone of the model it wraps
+        def fitted():
+            return estimator.model_ if hasattr(estimator, "fit_view") else model
+
         if self.mode == "fold" and validation is None:
-            if self.iterations is None:  # a refit without folds to learn from
-                estimator.fit(X, y, **params)
-            else:
+            if self.iterations is not None:  # else no fold model early-stopped
                 adapter.set_iterations(model, self.iterations)
-                estimator.fit(X, y, **params)
-            return adapter.iterations(model)
+            estimator.fit(X, y, **params)
+            return adapter.iterations(fitted())
         if not adapter.takes_validation_rows:
             # the model holds out a share of the rows it is given itself
             adapter.stop_internally(model, self)
             estimator.fit(X, y, **params)
-            return adapter.iterations(model)
+            return adapter.iterations(fitted())
         if validation is None:
             X, y, params, validation = self._inner_split(X, y, params)
         X_val, y_val, params_val = validation
-        head_params, model_params = _split_params(estimator, params)
+        pipeline = _pipeline_of(estimator)
         weights = params_val.get("sample_weight")
-        if weights is None and isinstance(estimator, Pipeline):
-            last = estimator.steps[-1][0]
-            weights = params_val.get(f"{last}__sample_weight")
-        if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
-            head = estimator[:-1]
+        if weights is None and pipeline is not None:
+            weights = params_val.get(f"{pipeline.steps[-1][0]}__sample_weight")
+        if hasattr(estimator, "fit_view"):  # a branch of an augmented level
+            X, X_val, model_params = estimator.fit_view(X, y, params, X_val)
+            adapter.fit(
+                estimator.model_, X, y, model_params, X_val, y_val, weights, self
+            )
+            estimator.fitted()
+            return adapter.iterations(estimator.model_)
+        head_params, model_params = _split_params(estimator, params)
+        if pipeline is not None and len(pipeline.steps) > 1:
+            head = pipeline[:-1]
             X = head.fit_transform(X, y, **head_params)
             X_val = head.transform(X_val)
             # a Pipeline with memory fits clones: keep the fitted steps
-            estimator.steps[:-1] = head.steps
+            pipeline.steps[:-1] = head.steps
         adapter.fit(model, X, y, model_params, X_val, y_val, weights, self)
         return adapter.iterations(model)
 
@@ -171,11 +181,23 @@ def _split_params(estimator, params):
     return head, model
 
 
+def _pipeline_of(estimator):
+    """The ``Pipeline`` a branch is, or wraps (the branch of an augmented
+    level, which has ``fit_view``), or None."""
+    if hasattr(estimator, "fit_view"):
+        estimator = estimator.estimator
+    return estimator if isinstance(estimator, Pipeline) else None
+
+
 def find_adapter(estimator):
     """The adapter of a branch and the model it drives, or ``(None, None)``.
 
-    The model is the branch itself or the last step of a ``Pipeline``.
+    The model is the branch itself or the last step of a ``Pipeline``; for
+    the branch of an augmented level, that of the branch it wraps (a
+    template: the level clones it when it fits).
     """
+    if hasattr(estimator, "fit_view"):
+        estimator = estimator.estimator
     model = estimator
     if isinstance(estimator, Pipeline):
         model = estimator.steps[-1][1]

@@ -205,7 +205,8 @@ _COMMON_ATTRIBUTES = """
 
     best_iterations_ : dict of str to list of int
         With ``early_stopping``: for each branch that early-stopped, the
-        number of rounds each fold model kept, in fold order.
+        number of rounds each fold model kept, in fold order (of the first
+        level, for a cascade, whose later levels early-stop too).
 
     refit_iterations_ : dict of str to int
         With ``early_stopping`` and ``refit=True``: for each branch that

@@ -338,6 +338,18 @@ class LevelBranch(BaseEstimator):
         self : object
             The fitted branch.
         """
+        Z, _, model_params = self.fit_view(X, y, fit_params)
+        self.model_.fit(Z, y, **model_params)
+        return self.fitted()
+
+    def fit_view(self, X, y, fit_params, X_val=None):
+        """Clone the branch and fit its view: the first half of :meth:`fit`.
+
+        Returns the model's input for ``X`` and for ``X_val`` (validation
+        rows to early-stop on, transformed by the fitted view; None if not
+        given), and the model's fit parameters. The model, ``model_``, is
+        then fitted on them, and :meth:`fitted` ends the fit.
+        """
         estimator = clone(self.estimator)
         if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
             last = estimator.steps[-1][0] + "__"
@@ -349,9 +361,13 @@ class LevelBranch(BaseEstimator):
             }
             self.view_, self.model_ = estimator[:-1], estimator[-1]
             Z = self._model_input(X, fit=True, y=y, params=view_params)
-            self.model_.fit(Z, y, **model_params)
-        else:
-            self.view_, self.model_ = None, estimator.fit(X, y, **fit_params)
+            Z_val = None if X_val is None else self._model_input(X_val)
+            return Z, Z_val, model_params
+        self.view_, self.model_ = None, estimator
+        return X, X_val, dict(fit_params)
+
+    def fitted(self):
+        """End the fit, once ``model_`` is fitted."""
         if hasattr(self.model_, "classes_"):
             self.classes_ = self.model_.classes_
         return self

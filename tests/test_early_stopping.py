@@ -320,3 +320,25 @@ def test_inner_split_that_cannot_be_stratified_names_branch_and_fold():
         r"early_stopping='inner' cannot hold out validation_fraction=0.1",
     ):
         model.fit(X, y)
+
+
+@pytest.mark.parametrize("mode", ["inner", "fold"])
+def test_cascade_levels_early_stop_too(mode):
+    """The branches of a cascade's later levels (the view's output plus the
+    earlier outputs) early-stop as the first level's do; best_iterations_
+    records the first level."""
+    branch = make_pipeline(StandardScaler(), _hist())
+    model = MultiGranularityClassifier(
+        [("boosting", branch), ("nb", GaussianNB())],
+        fusion="cascade",
+        early_stopping=mode,
+        n_iter_no_change=10,
+        cv=3,
+    ).fit(X, Y)
+    assert len(model.levels_) >= 2
+    for level in model.levels_[1:]:
+        later = level[0]  # the boosting branch of that level
+        assert later.model_.n_iter_ < N_ROUNDS // 4
+        assert hasattr(later.view_[0], "mean_")  # its view was fitted
+    first = model.levels_[0][0][-1]
+    assert first.n_iter_ == model.refit_iterations_["boosting"]
