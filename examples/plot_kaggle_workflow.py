@@ -95,7 +95,12 @@ def coarse_grades(frame):
 
 numeric = ["carat", "depth", "table", "x", "y", "z"]
 coarse_view = make_column_transformer(
-    (KBinsDiscretizer(n_bins=6, encode="onehot", quantile_method="averaged_inverted_cdf"), numeric),
+    (
+        KBinsDiscretizer(
+            n_bins=6, encode="onehot", quantile_method="averaged_inverted_cdf"
+        ),
+        numeric,
+    ),
     (
         make_pipeline(
             FunctionTransformer(coarse_grades, feature_names_out="one-to-one"),
@@ -149,7 +154,9 @@ for name, rounds in model.best_iterations_.items():
 # score). ``fusion_oof_predictions_`` are the fused model's own out-of-fold
 # predictions, for blending with other models or checking a public score.
 oof_rmse = np.sqrt(np.mean((model.fusion_oof_predictions_ - y) ** 2))
-print(f"fused out-of-fold RMSE: {oof_rmse:.4f} (fusion_score_ {-model.fusion_score_:.4f})")
+print(
+    f"fused out-of-fold RMSE: {oof_rmse:.4f} (fusion_score_ {-model.fusion_score_:.4f})"
+)
 for name, score in model.granularity_scores_.items():
     print(f"  {name:<9} out-of-fold RMSE {-score:.4f}")
 
@@ -184,9 +191,7 @@ print("best:", search.best_params_)
 # and the stacking gives it little weight.
 from skmg.inspection import granularity_report
 
-report = granularity_report(
-    best, X_test, y_test, scoring="neg_root_mean_squared_error"
-)
+report = granularity_report(best, X_test, y_test, scoring="neg_root_mean_squared_error")
 print(report.round(4))
 
 fig, ax = plt.subplots(figsize=(6, 3))
