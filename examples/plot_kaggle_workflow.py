@@ -186,9 +186,12 @@ print("best:", search.best_params_)
 # %%
 # The report
 # ----------
-# Out-of-fold scores and the stacking weights of every granularity, and the
+# Out-of-fold scores and the fusion weights of every granularity, and the
 # scores on the held-back rows. The coarse branch is far behind on its own,
-# and the stacking gives it little weight.
+# and the fusion gives it little weight. The branches' fit times are those of
+# their fits (summed over the folds and the refit); the fused row's is the wall
+# time of the final refit of the search, which found every branch fit in the
+# cache.
 from skmg.inspection import granularity_report
 
 report = granularity_report(best, X_test, y_test, scoring="neg_root_mean_squared_error")
