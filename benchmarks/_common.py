@@ -613,3 +613,37 @@ def write_results(out, name, record, markdown=None):
         paths.append(out / f"{name}.md")
         paths[1].write_text(markdown)
     return paths
+
+
+def publish(report, table, name, args):
+    """Print a run's table and write it with its record, as the scripts end.
+
+    Parameters
+    ----------
+    report : dict
+        The record of the run, with ``total_seconds``.
+    table : str
+        The markdown of the run.
+    name : str
+        The stem of the files, e.g. ``"bench_kaggle"``; ``_quick`` is added
+        in ``--quick`` mode.
+    args : argparse.Namespace
+        With ``out`` (None: :data:`RESULTS` for a full run, nothing written
+        for a quick one) and ``quick``.
+
+    Returns
+    -------
+    int
+        0, the exit status of the script.
+    """
+    print()
+    print(table)
+    print(f"\ntotal {report['total_seconds']:.0f} s")
+    out = args.out if args.out is not None else (None if args.quick else RESULTS)
+    if out is None:
+        return 0
+    stem = f"{name}_quick" if args.quick else name
+    json_path, _ = write_results(out, stem, report, table + "\n")
+    print(f"written to {json_path} and {stem}.md")
+    return 0
+

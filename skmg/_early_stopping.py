@@ -207,18 +207,25 @@ def find_adapter(estimator):
     return None, None
 
 
-def _module(model):
-    return type(model).__module__.split(".")[0]
+class _Adapter:
+    """How the model of one library early-stops: ``fit`` with validation
+    rows, the ``iterations`` a fitted model kept, ``set_iterations`` for a
+    refit. A model of the library ``package`` with ``n_estimators``
+    matches."""
 
-
-class _LightGBM:
-    """LightGBM: ``eval_set`` and the ``early_stopping`` callback."""
-
+    package = None
     takes_validation_rows = True
 
-    @staticmethod
-    def matches(model):
-        return _module(model) == "lightgbm" and hasattr(model, "n_estimators")
+    @classmethod
+    def matches(cls, model):
+        package = type(model).__module__.split(".")[0]
+        return package == cls.package and hasattr(model, "n_estimators")
+
+
+class _LightGBM(_Adapter):
+    """LightGBM: ``eval_set`` and the ``early_stopping`` callback."""
+
+    package = "lightgbm"
 
     @staticmethod
     def fit(model, X, y, params, X_val, y_val, weights, setting):
@@ -247,14 +254,10 @@ class _LightGBM:
         model.set_params(n_estimators=n)
 
 
-class _XGBoost:
+class _XGBoost(_Adapter):
     """XGBoost: ``early_stopping_rounds`` (a parameter) and ``eval_set``."""
 
-    takes_validation_rows = True
-
-    @staticmethod
-    def matches(model):
-        return _module(model) == "xgboost" and hasattr(model, "n_estimators")
+    package = "xgboost"
 
     @staticmethod
     def fit(model, X, y, params, X_val, y_val, weights, setting):
@@ -277,16 +280,15 @@ class _XGBoost:
         model.set_params(n_estimators=n, early_stopping_rounds=None)
 
 
-class _CatBoost:
+class _CatBoost(_Adapter):
     """CatBoost: ``eval_set`` and ``early_stopping_rounds`` (its best model)."""
-
-    takes_validation_rows = True
 
     _NAMES = ("iterations", "n_estimators", "num_boost_round", "num_trees")
 
     @staticmethod
     def matches(model):
-        return _module(model) == "catboost" and hasattr(model, "get_best_iteration")
+        package = type(model).__module__.split(".")[0]
+        return package == "catboost" and hasattr(model, "get_best_iteration")
 
     @staticmethod
     def fit(model, X, y, params, X_val, y_val, weights, setting):
@@ -322,7 +324,7 @@ class _CatBoost:
         model.set_params(**{name: n})
 
 
-class _HistGradientBoosting:
+class _HistGradientBoosting(_Adapter):
     """scikit-learn's ``HistGradientBoosting*``: ``X_val``/``y_val`` (>= 1.7),
     else its internal early stopping on a share of the training rows."""
 
