@@ -111,10 +111,9 @@ class EarlyStopping:
         if validation is None:
             X, y, params, validation = self._inner_split(X, y, params)
         X_val, y_val, params_val = validation
-        pipeline = _pipeline_of(estimator)
-        weights = params_val.get("sample_weight")
-        if weights is None and pipeline is not None:
-            weights = params_val.get(f"{pipeline.steps[-1][0]}__sample_weight")
+        # the validation rows are weighed as the model's training rows are
+        weights = _split_params(estimator, params_val)[1].get("sample_weight")
+        adapter.check_params(_split_params(estimator, params)[1])
         if hasattr(estimator, "fit_view"):  # a branch of an augmented level
             X, X_val, model_params = estimator.fit_view(X, y, params, X_val)
             adapter.fit(
@@ -123,7 +122,8 @@ class EarlyStopping:
             estimator.fitted()
             return adapter.iterations(estimator.model_)
         head_params, model_params = _split_params(estimator, params)
-        if pipeline is not None and len(pipeline.steps) > 1:
+        if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
+            pipeline = estimator
             head = pipeline[:-1]
             X = head.fit_transform(X, y, **head_params)
             X_val = head.transform(X_val)
@@ -169,24 +169,24 @@ def _split_params(estimator, params):
     the parameters as routed to the Pipeline, which routes them to its steps
     itself (the model's share comes from its metadata requests).
     """
-    if not isinstance(estimator, Pipeline):
+    if hasattr(estimator, "fit_view"):  # a branch of an augmented level
+        estimator = estimator.estimator
+        if not isinstance(estimator, Pipeline):
+            return {}, dict(params)
+    elif not isinstance(estimator, Pipeline):
         return {}, dict(params)
     last = estimator.steps[-1][0]
     if _routing_enabled():
         routed = process_routing(estimator, "fit", **params)
-        return dict(params), dict(routed[last].fit)
+        # the preceding steps get what they request, and nothing else
+        head = estimator[:-1]
+        consumed = head.get_metadata_routing().consumes("fit_transform", params)
+        head = {k: v for k, v in params.items() if k in consumed}
+        return head, dict(routed[last].fit)
     prefix = f"{last}__"
     model = {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
     head = {k: v for k, v in params.items() if not k.startswith(prefix)}
     return head, model
-
-
-def _pipeline_of(estimator):
-    """The ``Pipeline`` a branch is, or wraps (the branch of an augmented
-    level, which has ``fit_view``), or None."""
-    if hasattr(estimator, "fit_view"):
-        estimator = estimator.estimator
-    return estimator if isinstance(estimator, Pipeline) else None
 
 
 def find_adapter(estimator):
@@ -215,17 +215,45 @@ class _Adapter:
 
     package = None
     takes_validation_rows = True
+    # fit parameters through which the adapter gives the validation rows
+    validation_params = ()
 
     @classmethod
     def matches(cls, model):
         package = type(model).__module__.split(".")[0]
         return package == cls.package and hasattr(model, "n_estimators")
 
+    @classmethod
+    def check_params(cls, params):
+        """Refuse validation rows of the user's: early stopping gives its own."""
+        given = sorted(set(params) & set(cls.validation_params))
+        if given:
+            raise ValueError(
+                f"early_stopping gives the model its validation rows, but the fit "
+                f"parameters {given} give others; drop them, or fit with "
+                "early_stopping=None."
+            )
+
 
 class _LightGBM(_Adapter):
     """LightGBM: ``eval_set`` and the ``early_stopping`` callback."""
 
     package = "lightgbm"
+    validation_params = ("eval_set", "eval_X", "eval_y", "eval_sample_weight")
+    # LightGBM's names of its number of rounds
+    _ROUNDS = (
+        "n_estimators",
+        "num_iterations",
+        "num_iteration",
+        "n_iter",
+        "num_tree",
+        "num_trees",
+        "num_round",
+        "num_rounds",
+        "nrounds",
+        "num_boost_round",
+        "max_iter",
+    )
 
     @staticmethod
     def fit(model, X, y, params, X_val, y_val, weights, setting):
@@ -234,7 +262,9 @@ class _LightGBM(_Adapter):
         params = dict(params)
         callbacks = list(params.pop("callbacks", None) or [])
         callbacks.append(
-            lightgbm.early_stopping(setting.n_iter_no_change, verbose=False)
+            lightgbm.early_stopping(
+                setting.n_iter_no_change, first_metric_only=True, verbose=False
+            )
         )
         if weights is not None:
             params["eval_sample_weight"] = [weights]
@@ -247,17 +277,26 @@ class _LightGBM(_Adapter):
     @staticmethod
     def iterations(model):
         best = model.best_iteration_
-        return int(best) if best else int(model.n_estimators)
+        return int(best) if best else int(model.booster_.current_iteration())
 
-    @staticmethod
-    def set_iterations(model, n):
-        model.set_params(n_estimators=n)
+    @classmethod
+    def set_iterations(cls, model, n):
+        given = model.get_params()
+        model.set_params(**{k: n for k in cls._ROUNDS if k in given})
 
 
 class _XGBoost(_Adapter):
     """XGBoost: ``early_stopping_rounds`` (a parameter) and ``eval_set``."""
 
     package = "xgboost"
+    validation_params = ("eval_set", "sample_weight_eval_set")
+
+    @classmethod
+    def matches(cls, model):
+        # XGBRFClassifier / XGBRFRegressor: random forests, no early stopping
+        return super().matches(model) and not type(model).__name__.startswith(
+            "XGBRF"
+        )
 
     @staticmethod
     def fit(model, X, y, params, X_val, y_val, weights, setting):
@@ -283,6 +322,8 @@ class _XGBoost(_Adapter):
 class _CatBoost(_Adapter):
     """CatBoost: ``eval_set`` and ``early_stopping_rounds`` (its best model)."""
 
+    validation_params = ("eval_set", "early_stopping_rounds", "use_best_model")
+
     _NAMES = ("iterations", "n_estimators", "num_boost_round", "num_trees")
 
     @staticmethod
@@ -296,14 +337,11 @@ class _CatBoost(_Adapter):
         if weights is not None:
             import catboost  # the model is a CatBoost model: CatBoost is there
 
-            evaluation = catboost.Pool(
-                X_val,
-                y_val,
-                weight=weights,
-                cat_features=params.get(
-                    "cat_features", model.get_param("cat_features")
-                ),
-            )
+            columns = {
+                kind: params.get(kind, model.get_param(kind))
+                for kind in ("cat_features", "text_features", "embedding_features")
+            }
+            evaluation = catboost.Pool(X_val, y_val, weight=weights, **columns)
         model.fit(
             X,
             y,
@@ -330,6 +368,7 @@ class _HistGradientBoosting(_Adapter):
 
     # scikit-learn 1.7 added X_val and y_val to fit
     takes_validation_rows = SKLEARN_VERSION >= (1, 7)
+    validation_params = ("X_val", "y_val", "sample_weight_val")
 
     @staticmethod
     def matches(model):
@@ -356,7 +395,12 @@ class _HistGradientBoosting(_Adapter):
 
     @staticmethod
     def iterations(model):
-        return int(model.n_iter_)
+        # it keeps the rounds after its best: the best is where its
+        # validation score peaked (entry 0: before the first round)
+        scores = getattr(model, "validation_score_", None)
+        if model.early_stopping is not True or scores is None or not len(scores):
+            return int(model.n_iter_)
+        return max(1, int(np.argmax(scores)))
 
     @staticmethod
     def set_iterations(model, n):

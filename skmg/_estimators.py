@@ -129,11 +129,14 @@ _TAIL_PARAMETERS = """
           them, are slightly optimistic.
 
         The validation score is the library's default metric for the
-        branch's objective (``eval_metric`` of LightGBM and XGBoost, and
-        ``scoring`` of ``HistGradientBoosting*``, set on the branch, change
-        it). Before scikit-learn 1.7, ``HistGradientBoosting*`` cannot take
+        branch's objective (``metric`` of LightGBM, ``eval_metric`` of
+        XGBoost and CatBoost, and ``scoring`` of ``HistGradientBoosting*``,
+        set on the branch, change it; with several, the first decides).
+        Before scikit-learn 1.7, ``HistGradientBoosting*`` cannot take
         validation rows and early-stops on its own internal split of the
-        rows it is given, in both modes. The rounds each model kept are in
+        rows it is given, in both modes (the split follows its
+        ``random_state``). Fit parameters that give validation rows of
+        their own (``eval_set``...) are refused. The rounds are in
         ``best_iterations_``.
 
     n_iter_no_change : int, default=50
@@ -205,8 +208,11 @@ _COMMON_ATTRIBUTES = """
 
     best_iterations_ : dict of str to list of int
         With ``early_stopping``: for each branch that early-stopped, the
-        number of rounds each fold model kept, in fold order (of the first
-        level, for a cascade, whose later levels early-stop too).
+        best number of rounds of each fold model, in fold order, where its
+        validation score peaked (LightGBM, XGBoost and CatBoost predict with
+        that many; ``HistGradientBoosting*`` keeps the rounds after it too).
+        For a multi-level fusion, those of the level in which the branch was
+        first fitted.
 
     refit_iterations_ : dict of str to int
         With ``early_stopping`` and ``refit=True``: for each branch that

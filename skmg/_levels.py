@@ -59,7 +59,7 @@ class LevelRunner:
         self.stopping = stopping
         self.best_iterations = {}
         self.refit_iterations = {}
-        self.levels_run = 0
+        self.fitted_before = set()  # branches fitted in an earlier level
 
     def fit(self, names, estimators, methods, params, X=None, y=None, level=1):
         """Fit the branches on every fold (and refit); return the fitted
@@ -107,11 +107,10 @@ class LevelRunner:
         fold_models = [[] for _ in names]
         fold_outputs = [[] for _ in names]
         refitted = [None] * len(names)
-        first_level = not self.levels_run
-        self.levels_run += 1
         for task, (fitted, output, seconds, rounds) in zip(tasks, results):
             self.fit_times[task.name] = self.fit_times.get(task.name, 0.0) + seconds
-            if first_level and rounds is not None:
+            # the rounds of a branch's first level (as estimators_ holds it)
+            if task.name not in self.fitted_before and rounds is not None:
                 if task.fold is None:
                     self.refit_iterations[task.name] = rounds
                 else:
@@ -123,6 +122,7 @@ class LevelRunner:
             else:
                 fold_models[task.branch].append(fitted)
                 fold_outputs[task.branch].append(output)
+        self.fitted_before.update(names)
         test_rows = [test for _, test in self.folds]
         blocks = []
         covered = np.ones(n_samples, dtype=bool)
@@ -351,20 +351,22 @@ class LevelBranch(BaseEstimator):
         then fitted on them, and :meth:`fitted` ends the fit.
         """
         estimator = clone(self.estimator)
-        if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
-            last = estimator.steps[-1][0] + "__"
-            model_params = {
-                k[len(last) :]: v for k, v in fit_params.items() if k.startswith(last)
-            }
-            view_params = {
-                k: v for k, v in fit_params.items() if not k.startswith(last)
-            }
-            self.view_, self.model_ = estimator[:-1], estimator[-1]
-            Z = self._model_input(X, fit=True, y=y, params=view_params)
-            Z_val = None if X_val is None else self._model_input(X_val)
-            return Z, Z_val, model_params
-        self.view_, self.model_ = None, estimator
-        return X, X_val, dict(fit_params)
+        if not isinstance(estimator, Pipeline):
+            self.view_, self.model_ = None, estimator
+            return X, X_val, dict(fit_params)
+        last = estimator.steps[-1][0] + "__"
+        model_params = {
+            k[len(last) :]: v for k, v in fit_params.items() if k.startswith(last)
+        }
+        view_params = {k: v for k, v in fit_params.items() if not k.startswith(last)}
+        self.model_ = estimator[-1]
+        if len(estimator.steps) == 1:  # no view: the model gets every column
+            self.view_ = None
+            return X, X_val, model_params
+        self.view_ = estimator[:-1]
+        Z = self._model_input(X, fit=True, y=y, params=view_params)
+        Z_val = None if X_val is None else self._model_input(X_val)
+        return Z, Z_val, model_params
 
     def fitted(self):
         """End the fit, once ``model_`` is fitted."""

@@ -4,13 +4,18 @@ scikit-learn's HistGradientBoosting runs everywhere; LightGBM, XGBoost and
 CatBoost skip when not installed (``pip install ".[gbdt]"``).
 """
 
+import warnings
+
 import numpy as np
 import pytest
+from sklearn import config_context
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
 )
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import Ridge
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
@@ -71,7 +76,9 @@ def _rounds(model):
         return model.best_iteration + 1
     if module == "catboost":
         return model.tree_count_
-    return model.n_iter_
+    if not len(model.validation_score_):  # fitted without early stopping
+        return model.n_iter_
+    return int(np.argmax(model.validation_score_))  # it keeps the rounds after
 
 
 def _refit_rounds(model):
@@ -341,4 +348,125 @@ def test_cascade_levels_early_stop_too(mode):
         assert later.model_.n_iter_ < N_ROUNDS // 4
         assert hasattr(later.view_[0], "mean_")  # its view was fitted
     first = model.levels_[0][0][-1]
-    assert first.n_iter_ == model.refit_iterations_["boosting"]
+    assert _rounds(first) == model.refit_iterations_["boosting"]
+
+
+def test_hist_best_round_is_where_its_validation_score_peaked():
+    """HistGradientBoosting keeps n_iter_no_change rounds after its best: the
+    recorded round is the best one, and the "fold" refit runs their mean."""
+    model = MultiGranularityClassifier(
+        [("hist", _hist())], early_stopping="fold", n_iter_no_change=10, cv=3
+    ).fit(X, Y)
+    # refit=True: the fold models are not kept; refit them with refit=False
+    folds = MultiGranularityClassifier(
+        [("hist", _hist())],
+        early_stopping="fold",
+        n_iter_no_change=10,
+        cv=3,
+        refit=False,
+    ).fit(X, Y)
+    for best, fold_model in zip(
+        model.best_iterations_["hist"], folds.named_estimators_["hist"]
+    ):
+        assert best == np.argmax(fold_model.validation_score_)
+        assert fold_model.n_iter_ > best  # it went on for n_iter_no_change rounds
+    assert model.named_estimators_["hist"].n_iter_ == round(
+        np.mean(model.best_iterations_["hist"])
+    )
+
+
+@pytest.mark.parametrize("fusion", ["cascade", "residual"])
+def test_multi_level_fusions_record_each_branch_first_fit(fusion):
+    """Residual fits one branch a level: every branch's rounds are recorded
+    (those of the level it was first fitted in), and nothing warns."""
+    from skmg.fusion import CascadeFusion
+
+    branches = [
+        ("ridge", make_pipeline(StandardScaler(), Ridge())),
+        ("hist", HistGradientBoostingRegressor(max_iter=N_ROUNDS, random_state=0)),
+    ]
+    fusion = CascadeFusion(max_levels=2, tol=-10.0) if fusion == "cascade" else fusion
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = MultiGranularityRegressor(
+            branches,
+            fusion=fusion,
+            early_stopping="inner",
+            n_iter_no_change=10,
+            cv=3,
+        ).fit(X_REG, Y_REG)
+    assert list(model.best_iterations_) == ["hist"]
+    assert all(r < N_ROUNDS for r in model.best_iterations_["hist"])
+
+
+def test_single_step_pipeline_in_a_cascade_level():
+    """A one-step Pipeline is early-stopped through its step in every level."""
+    from skmg.fusion import CascadeFusion
+
+    model = MultiGranularityClassifier(
+        [("hist", make_pipeline(_hist())), ("nb", GaussianNB())],
+        fusion=CascadeFusion(max_levels=2, tol=-10.0),
+        early_stopping="inner",
+        n_iter_no_change=10,
+        cv=3,
+    ).fit(X, Y)
+    assert len(model.levels_) == 2
+    later = model.levels_[1][0]
+    assert later.model_.n_iter_ < N_ROUNDS // 4
+
+
+@takes_validation_rows
+def test_routed_weights_reach_model_and_validation_rows_only():
+    """With metadata routing, a Pipeline whose last step alone requests the
+    weights (under an alias) fits: the preceding steps get none, the model
+    and its validation rows get them."""
+    X = _indexed(X_BASE)
+    weights = np.linspace(0.5, 1.5, len(X))
+    with config_context(enable_metadata_routing=True):
+        recorder = _recorder().set_fit_request(sample_weight="w")
+        model = MultiGranularityClassifier(
+            [("rec", make_pipeline(SimpleImputer(), recorder))],
+            early_stopping="fold",
+            refit=False,
+            cv=KFold(3),
+        ).fit(X, Y, w=weights)
+    for pipe, (_, test) in zip(model.named_estimators_["rec"], KFold(3).split(X)):
+        assert np.array_equal(pipe[-1].val_weights_, weights[test])
+
+
+@takes_validation_rows
+def test_validation_rows_of_the_user_are_refused():
+    hist = _hist()
+    X_val, y_val = X[:50], Y[:50]
+    model = MultiGranularityClassifier([("hist", hist)], early_stopping="inner", cv=3)
+    with config_context(enable_metadata_routing=True):
+        hist.set_fit_request(X_val=True, y_val=True)
+        with pytest.raises(
+            ValueError,
+            match=r"branch 'hist' failed in .*: early_stopping gives the model its "
+            r"validation rows, but the fit parameters \['X_val', 'y_val'\]",
+        ):
+            model.fit(X, Y, X_val=X_val, y_val=y_val)
+
+
+def test_xgboost_random_forest_is_fitted_as_given():
+    xgboost = pytest.importorskip("xgboost")
+    model = MultiGranularityClassifier(
+        [("rf", xgboost.XGBRFClassifier(n_estimators=20)), ("hist", _hist())],
+        early_stopping="inner",
+        cv=3,
+    ).fit(X, Y)
+    assert list(model.best_iterations_) == ["hist"]
+
+
+def test_lightgbm_alias_of_the_rounds_is_set_on_the_refit():
+    lightgbm = pytest.importorskip("lightgbm")
+    booster = lightgbm.LGBMClassifier(
+        num_boost_round=N_ROUNDS, learning_rate=0.3, verbose=-1, random_state=0
+    )
+    model = MultiGranularityClassifier(
+        [("lgbm", booster)], early_stopping="fold", n_iter_no_change=10, cv=3
+    ).fit(X, Y)
+    refit = model.named_estimators_["lgbm"]
+    assert refit.booster_.current_iteration() == model.refit_iterations_["lgbm"]
+    assert model.refit_iterations_["lgbm"] < N_ROUNDS // 4
