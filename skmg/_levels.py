@@ -54,8 +54,9 @@ class LevelRunner:
         self.verbose = verbose
         self.fit_times = fit_times
         self.classes = classes
-        # early stopping (an EarlyStopping, or None) and the rounds it kept:
-        # per branch, of each fold model and of the refit (first level only)
+        # early stopping (an EarlyStopping, or None) and the best rounds:
+        # per branch, of each fold model and of the refit, in the level the
+        # branch is first fitted in
         self.stopping = stopping
         self.best_iterations = {}
         self.refit_iterations = {}
