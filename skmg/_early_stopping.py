@@ -113,7 +113,8 @@ class EarlyStopping:
         X_val, y_val, params_val = validation
         # the validation rows are weighed as the model's training rows are
         weights = _split_params(estimator, params_val)[1].get("sample_weight")
-        adapter.check_params(_split_params(estimator, params)[1])
+        head_params, model_params = _split_params(estimator, params)
+        adapter.check_params(model_params)
         if hasattr(estimator, "fit_view"):  # a branch of an augmented level
             X, X_val, model_params = estimator.fit_view(X, y, params, X_val)
             adapter.fit(
@@ -121,14 +122,12 @@ class EarlyStopping:
             )
             estimator.fitted()
             return adapter.iterations(estimator.model_)
-        head_params, model_params = _split_params(estimator, params)
         if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
-            pipeline = estimator
-            head = pipeline[:-1]
+            head = estimator[:-1]
             X = head.fit_transform(X, y, **head_params)
             X_val = head.transform(X_val)
             # a Pipeline with memory fits clones: keep the fitted steps
-            pipeline.steps[:-1] = head.steps
+            estimator.steps[:-1] = head.steps
         adapter.fit(model, X, y, model_params, X_val, y_val, weights, self)
         return adapter.iterations(model)
 
@@ -166,8 +165,9 @@ def _split_params(estimator, params):
     """The fit parameters of a Pipeline's preceding steps and of its model.
 
     Without metadata routing a Pipeline takes ``step__param`` keys; with it,
-    the parameters as routed to the Pipeline, which routes them to its steps
-    itself (the model's share comes from its metadata requests).
+    the preceding steps get the parameters they request and the model its
+    routed share. For the branch of an augmented level, those of the
+    Pipeline it wraps.
     """
     if hasattr(estimator, "fit_view"):  # a branch of an augmented level
         estimator = estimator.estimator
