@@ -646,4 +646,3 @@ def publish(report, table, name, args):
     json_path, _ = write_results(out, stem, report, table + "\n")
     print(f"written to {json_path} and {stem}.md")
     return 0
-

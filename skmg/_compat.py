@@ -15,6 +15,8 @@ from sklearn.utils.validation import (
     _check_method_params,
     _check_response_method,
     _check_sample_weight,
+    _get_feature_names,
+    _num_features,
     _num_samples,
 )
 
@@ -45,6 +47,8 @@ __all__ = [
     "_check_response_method",
     "_check_sample_weight",
     "_fit_context",
+    "_get_feature_names",
+    "_num_features",
     "_num_samples",
     "_raise_for_params",
     "_routing_enabled",

@@ -15,6 +15,7 @@ picklable and hashable by joblib, so a ``memory`` cache keys on it.
 """
 
 import inspect
+import warnings
 
 import numpy as np
 from sklearn.ensemble import (
@@ -23,14 +24,10 @@ from sklearn.ensemble import (
 )
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
-from sklearn.utils.metadata_routing import process_routing
 
-from ._compat import (
-    SKLEARN_VERSION,
-    _check_method_params,
-    _routing_enabled,
-    _safe_indexing,
-)
+from ._compat import SKLEARN_VERSION, _check_method_params, _safe_indexing
+from ._levels import LevelBranch
+from ._params import split_branch_params
 
 # The seed of the "inner" validation split: the same rows for every run.
 _SPLIT_SEED = 0
@@ -93,10 +90,11 @@ class EarlyStopping:
         if adapter is None:
             estimator.fit(X, y, **params)
             return None
+
         # the model that gets fitted: the branch of an augmented level fits
         # a clone of the model it wraps
         def fitted():
-            return estimator.model_ if hasattr(estimator, "fit_view") else model
+            return estimator.model_ if isinstance(estimator, LevelBranch) else model
 
         if self.mode == "fold" and validation is None:
             if self.iterations is not None:  # else no fold model early-stopped
@@ -112,10 +110,12 @@ class EarlyStopping:
             X, y, params, validation = self._inner_split(X, y, params)
         X_val, y_val, params_val = validation
         # the validation rows are weighed as the model's training rows are
-        weights = _split_params(estimator, params_val)[1].get("sample_weight")
-        head_params, model_params = _split_params(estimator, params)
+        weights = split_branch_params(_branch(estimator), params_val)[1].get(
+            "sample_weight"
+        )
+        head_params, model_params = split_branch_params(_branch(estimator), params)
         adapter.check_params(model_params)
-        if hasattr(estimator, "fit_view"):  # a branch of an augmented level
+        if isinstance(estimator, LevelBranch):
             X, X_val, model_params = estimator.fit_view(X, y, params, X_val)
             adapter.fit(
                 estimator.model_, X, y, model_params, X_val, y_val, weights, self
@@ -161,32 +161,46 @@ class EarlyStopping:
         )
 
 
-def _split_params(estimator, params):
-    """The fit parameters of a Pipeline's preceding steps and of its model.
+def _branch(estimator):
+    """The branch as given: for the branch of an augmented level, the one it
+    wraps (a template: the level clones it when it fits)."""
+    return estimator.estimator if isinstance(estimator, LevelBranch) else estimator
 
-    Without metadata routing a Pipeline takes ``step__param`` keys; with it,
-    the preceding steps get the parameters they request and the model its
-    routed share. For the branch of an augmented level, those of the
-    Pipeline it wraps.
-    """
-    if hasattr(estimator, "fit_view"):  # a branch of an augmented level
-        estimator = estimator.estimator
-        if not isinstance(estimator, Pipeline):
-            return {}, dict(params)
-    elif not isinstance(estimator, Pipeline):
-        return {}, dict(params)
-    last = estimator.steps[-1][0]
-    if _routing_enabled():
-        routed = process_routing(estimator, "fit", **params)
-        # the preceding steps get what they request, and nothing else
-        head = estimator[:-1]
-        consumed = head.get_metadata_routing().consumes("fit_transform", params)
-        head = {k: v for k, v in params.items() if k in consumed}
-        return head, dict(routed[last].fit)
-    prefix = f"{last}__"
-    model = {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
-    head = {k: v for k, v in params.items() if not k.startswith(prefix)}
-    return head, model
+
+def early_stopping_of(meta, state):
+    """The early stopping of every task of the plan, or None."""
+    if meta.early_stopping is None:
+        return None
+    if meta._prefit():
+        raise ValueError(
+            f"early_stopping={meta.early_stopping!r} early-stops the fits of "
+            "the branches, but cv='prefit' fits none; use early_stopping=None."
+        )
+    return EarlyStopping(
+        meta.early_stopping,
+        meta.n_iter_no_change,
+        meta.validation_fraction,
+        stratify=meta._is_classifier() and not state.get("_multilabel"),
+    )
+
+
+def fitted_rounds(meta, record, stopping):
+    """The best rounds of early stopping, as fitted attributes."""
+    if stopping is None:
+        return {}
+    if not record.best_iterations and not record.refit_iterations:
+        warnings.warn(
+            f"early_stopping={meta.early_stopping!r} found no branch to "
+            "early-stop (LightGBM, XGBoost, CatBoost or scikit-learn's "
+            "HistGradientBoosting, alone or as the last step of a "
+            "Pipeline); every branch was fitted as given.",
+            UserWarning,
+            stacklevel=4,
+        )
+    state = {"best_iterations_": record.best_iterations}
+    if meta.refit:
+        state["refit_iterations_"] = record.refit_iterations
+    return state
 
 
 def find_adapter(estimator):
@@ -196,8 +210,7 @@ def find_adapter(estimator):
     the branch of an augmented level, that of the branch it wraps (a
     template: the level clones it when it fits).
     """
-    if hasattr(estimator, "fit_view"):
-        estimator = estimator.estimator
+    estimator = _branch(estimator)
     model = estimator
     if isinstance(estimator, Pipeline):
         model = estimator.steps[-1][1]
@@ -294,9 +307,7 @@ class _XGBoost(_Adapter):
     @classmethod
     def matches(cls, model):
         # XGBRFClassifier / XGBRFRegressor: random forests, no early stopping
-        return super().matches(model) and not type(model).__name__.startswith(
-            "XGBRF"
-        )
+        return super().matches(model) and not type(model).__name__.startswith("XGBRF")
 
     @staticmethod
     def fit(model, X, y, params, X_val, y_val, weights, setting):

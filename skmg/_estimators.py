@@ -11,10 +11,10 @@ from sklearn.utils.validation import check_array, check_consistent_length, colum
 from ._base import (
     _BaseMultiGranularity,
     _fusion_has,
-    _is_drop,
-    _partial_fit_available,
 )
-from ._compat import StrOptions, _fit_context
+from ._compat import StrOptions
+from ._incremental import partial_fit_available
+from ._validation import is_drop
 from .fusion import fused_predict
 
 _COMMON_PARAMETERS = """
@@ -185,6 +185,15 @@ _COMMON_ATTRIBUTES = """
         The fitted branches of each level kept (one level unless the
         strategy fits several, as the cascade and residual ones do).
 
+    record_ : FitRecord
+        What the fit learned about the branches, in one place: their names
+        and output methods, the fitted models of each kept level with the
+        branches they belong to, each branch's first-fitted model, the rows
+        with out-of-fold outputs, the timings and boosting rounds, and the
+        columns of the fusion's input. :meth:`predict`, :meth:`transform`,
+        :meth:`get_feature_names_out`, ``named_estimators_`` and inspection
+        read it.
+
     stack_method_ : list of str
         The output method used for each branch.
 
@@ -231,37 +240,6 @@ _COMMON_ATTRIBUTES = """
         Names of features seen during :term:`fit`. Defined only when `X` has
         feature names that are all strings.
 """
-
-
-def _fit_docstring(target):
-    return f"""Fit every granularity on the folds (and refit), then the fusion.
-
-        Parameters
-        ----------
-        X : {{array-like, sparse matrix, dataframe}} of shape (n_samples, n_features)
-            Training data, passed to the branches as it is (a DataFrame stays a
-            DataFrame, so branches can select columns by name).
-
-        y : {target}
-            Target values.
-
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights, given to every branch (a ``Pipeline`` branch
-            through every step whose ``fit`` takes it) and to the fusion stage.
-
-        groups : array-like of shape (n_samples,), default=None
-            Group labels for the splitter, e.g.
-            :class:`~sklearn.model_selection.GroupKFold`.
-
-        **fit_params : dict
-            Other metadata, routed to the branches that request it. Only
-            with ``sklearn.set_config(enable_metadata_routing=True)``.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
 
 
 class MultiGranularityClassifier(ClassifierMixin, _BaseMultiGranularity):
@@ -392,34 +370,30 @@ default="auto"
                 f"for stacking, a regressor); got {type(estimator).__name__}."
             )
 
-    def _validate_target(self, X, y):
+    @staticmethod
+    def _validate_target(X, y):
+        """The encoded target and what is learned of it (``classes_``)."""
         check_consistent_length(X, y)
-        self._multilabel = type_of_target(y, input_name="y") == "multilabel-indicator"
-        if self._multilabel:
+        if type_of_target(y, input_name="y") == "multilabel-indicator":
             # One binary problem per column, as scikit-learn's stacking takes
             # them: classes_ is the list of each column's classes.
             y = np.asarray(y.toarray() if hasattr(y, "toarray") else y)
-            self.classes_ = [np.unique(column) for column in y.T]
-            return np.column_stack(
-                [np.searchsorted(c, col) for c, col in zip(self.classes_, y.T)]
+            classes = [np.unique(column) for column in y.T]
+            encoded = np.column_stack(
+                [np.searchsorted(c, col) for c, col in zip(classes, y.T)]
             )
+            return encoded, {"classes_": classes, "_multilabel": True}
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
-        self.classes_, y_encoded = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
+        classes, encoded = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
             raise ValueError(
-                f"y has one class only ({self.classes_[0].tolist()!r}); a "
+                f"y has one class only ({classes[0].tolist()!r}); a "
                 "classifier needs samples of at least 2 classes."
             )
-        return y_encoded
+        return encoded, {"classes_": classes, "_multilabel": False}
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None, groups=None, **fit_params):
-        return self._fit(X, y, sample_weight, groups, fit_params)
-
-    fit.__doc__ = _fit_docstring("array-like of shape (n_samples,)")
-
-    @available_if(_partial_fit_available)
+    @available_if(partial_fit_available)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Learn incrementally from one batch.
 
@@ -642,7 +616,7 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         try:
-            branches = [e for _, e in self.granularities if not _is_drop(e)]
+            branches = [e for _, e in self.granularities if not is_drop(e)]
             final = getattr(self._make_strategy(), "final_estimator", None)
             if final is not None:
                 branches.append(final)
@@ -669,25 +643,18 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
                 f"{type(estimator).__name__}."
             )
 
-    def _validate_target(self, X, y):
+    @staticmethod
+    def _validate_target(X, y):
+        """The target and what is learned of it (its number of dimensions)."""
         check_consistent_length(X, y)
         y = check_array(
             y, ensure_2d=False, dtype="numeric", input_name="y", ensure_min_samples=1
         )
         if y.ndim > 2:
             raise ValueError(f"y must be 1-D or 2-D; got an array of shape {y.shape}.")
-        self._y_ndim = y.ndim
-        return y
+        return y, {"_y_ndim": y.ndim}
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None, groups=None, **fit_params):
-        return self._fit(X, y, sample_weight, groups, fit_params)
-
-    fit.__doc__ = _fit_docstring(
-        "array-like of shape (n_samples,) or (n_samples, n_outputs)"
-    )
-
-    @available_if(_partial_fit_available)
+    @available_if(partial_fit_available)
     def partial_fit(self, X, y, sample_weight=None):
         """Learn incrementally from one batch.
 
@@ -723,7 +690,8 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
         return self._partial_fit(X, y, None, sample_weight)
 
     def _partial_fit_target(self, X, y, classes, first):
-        y = self._validate_target(X, y)
+        y, state = self._validate_target(X, y)
+        vars(self).update(state)
         if y.ndim != 1:
             raise ValueError("partial_fit takes a 1-D target.")
         return y

@@ -7,6 +7,7 @@ also sees the previous level's outputs.
 """
 
 import numbers
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -16,153 +17,197 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._outputs import VALUE, aggregate, branch_output
+from ._outputs import VALUE, aggregate, branch_output, fitted_output
+from ._params import split_branch_params
 from ._plan import Task, _task_error, run_plan
+from ._record import FittedLevel
 
 
-class LevelRunner:
-    """Fits branches on every fold (and refits them) for the levels of one fit.
+class FitSettings(NamedTuple):
+    """What every level of one fit shares: the data, the folds, the problem
+    and the settings of the plan."""
 
-    Holds what every level of a fit shares: the data, the folds, the weights
-    and the settings of the plan.
+    X: object
+    y: np.ndarray
+    sample_weight: object
+    folds: object  # list of (train, test), or None: branches are prefit
+    classes: object  # the meta-estimator's classes (prefit branches' labels)
+    refit: bool
+    memory: object
+    n_jobs: object
+    verbose: int
+    stopping: object  # EarlyStopping or None
+
+
+def fit_levels(strategy, record, estimators, params, fit):
+    """Fit the levels ``strategy`` asks for; fill ``record`` and return it.
+
+    A single-pass strategy asks for one level (every branch); a multi-pass
+    one asks for the next after each, given the out-of-fold outputs so far,
+    until it asks for none, then says how many to keep. Each level's tasks
+    (every branch on every fold, and the refits) run in one ``Parallel``
+    call (:func:`~skmg._plan.run_plan`).
+
+    Parameters
+    ----------
+    strategy : BaseFusion
+        The unfitted fusion strategy.
+    record : FitRecord
+        The record of this fit, with its branch names and output methods.
+    estimators : list of estimator
+        The unfitted branches.
+    params : list of dict
+        The fit parameters of each branch.
+    fit : FitSettings
+        The data and settings of the fit.
+
+    Returns
+    -------
+    record : FitRecord
     """
+    n = len(record.names)
+    level = strategy.next_level([], fit.y, fit.sample_weight, n_branches=n)
+    sample_weight = fit.sample_weight
+    while level is not None:
+        _check_another_level(strategy, record, fit)
+        branches = list(range(n) if level.branches is None else level.branches)
+        X, models = fit.X, [estimators[b] for b in branches]
+        if level.augment:
+            previous = record.level_outputs[-1]
+            X = augmented_input(fit.X, previous)
+            n_features = X.shape[1] - sum(block.shape[1] for block in previous)
+            models = [LevelBranch(model, n_features) for model in models]
+        y = fit.y if level.target is None else level.target
+        if fit.folds is None:
+            fitted, blocks = _prefit_level(record, branches, models, X, fit)
+            covered = np.ones(len(fit.y), dtype=bool)
+        else:
+            tasks, plan = _level_plan(record, branches, params, fit, level.augment)
+            results = run_plan(tasks, models, X, y, fit.folds, **plan)
+            if fit.refit and _refits_last(fit):
+                tasks, results = _refit_with_fold_rounds(
+                    tasks, results, models, X, y, fit, plan
+                )
+            fitted, blocks, covered = _collect(record, tasks, results, fit)
+        record.add_level(FittedLevel(branches, fitted, level.augment), blocks, covered)
+        if sample_weight is not None:
+            sample_weight = fit.sample_weight[record.covered]
+        y_covered = fit.y[record.covered]
+        levels = record.oof_levels()
+        level = strategy.next_level(levels, y_covered, sample_weight, n_branches=n)
+    record.keep(strategy.used_levels(levels, y_covered, sample_weight))
+    return record
 
-    def __init__(
-        self,
-        X,
-        y,
-        folds,
-        n_classes,
-        *,
-        refit,
-        memory,
-        n_jobs,
-        verbose,
-        fit_times,
-        classes=None,
-        stopping=None,
-    ):
-        # folds=None: the branches are fitted already (cv="prefit"), on the
-        # labels ``classes`` (the encoded ones are their positions)
-        self.X = X
-        self.y = y
-        self.folds = folds
-        self.n_classes = n_classes
-        self.refit = refit
-        self.memory = memory
-        self.n_jobs = n_jobs
-        self.verbose = verbose
-        self.fit_times = fit_times
-        self.classes = classes
-        # early stopping (an EarlyStopping, or None) and the best rounds:
-        # per branch, of each fold model and of the refit, in the level the
-        # branch is first fitted in
-        self.stopping = stopping
-        self.best_iterations = {}
-        self.refit_iterations = {}
-        self.fitted_before = set()  # branches fitted in an earlier level
 
-    def fit(self, names, estimators, methods, params, X=None, y=None, level=1):
-        """Fit the branches on every fold (and refit); return the fitted
-        branches, their out-of-fold blocks and the rows those cover."""
-        X = self.X if X is None else X
-        y = self.y if y is None else y
-        n_samples = len(self.y)
-        if self.folds is None:
-            return self._prefit(names, estimators, methods, X)
-        # The refits (the longest fits) first, then fold by fold: workers
-        # start on the long tasks, and with branches of similar cost the fits
-        # of one branch seldom run at once (lower peak memory). Early stopping
-        # on the folds' held-out rows ("fold") runs the refits last, with the
-        # mean number of rounds of the folds.
-        stopping = self.stopping
-        refit_last = stopping is not None and stopping.mode == "fold"
-        folds = [
-            *([None] if self.refit and not refit_last else []),
-            *range(len(self.folds)),
-        ]
-        tasks = [Task(b, name, fold) for fold in folds for b, name in enumerate(names)]
-        plan = dict(
-            methods=methods,
-            n_classes=self.n_classes,
-            fit_params=params,
-            memory=self.memory,
-            n_jobs=self.n_jobs,
-            verbose=self.verbose,
-            keep_fold_models=not self.refit,
-            level=level,
+def _check_another_level(strategy, record, fit):
+    """A level after the first needs fitted branches and every row covered."""
+    if not record.levels:
+        return
+    if fit.folds is None:
+        raise ValueError(
+            f"cv='prefit' uses the branches as they are, but fusion="
+            f"{type(strategy).__name__}() fits them again in further levels; "
+            "use a cross-validation (cv=5) or a single-pass fusion."
         )
-        each = None if stopping is None else [stopping] * len(names)
-        results = run_plan(tasks, estimators, X, y, self.folds, stopping=each, **plan)
-        if self.refit and refit_last:
-            rounds = [
-                [r[3] for t, r in zip(tasks, results) if t.branch == b]
-                for b in range(len(names))
-            ]
-            each = [stopping.with_iterations(_mean_rounds(r)) for r in rounds]
-            refits = [Task(b, name, None) for b, name in enumerate(names)]
-            results += run_plan(
-                refits, estimators, X, y, self.folds, stopping=each, **plan
-            )
-            tasks += refits
-        fold_models = [[] for _ in names]
-        fold_outputs = [[] for _ in names]
-        refitted = [None] * len(names)
-        for task, (fitted, output, seconds, rounds) in zip(tasks, results):
-            self.fit_times[task.name] = self.fit_times.get(task.name, 0.0) + seconds
-            # the rounds of a branch's first level (as estimators_ holds it)
-            if task.name not in self.fitted_before and rounds is not None:
-                if task.fold is None:
-                    self.refit_iterations[task.name] = rounds
-                else:
-                    self.best_iterations.setdefault(
-                        task.name, [None] * len(self.folds)
-                    )[task.fold] = rounds
-            if task.fold is None:
-                refitted[task.branch] = fitted
-            else:
-                fold_models[task.branch].append(fitted)
-                fold_outputs[task.branch].append(output)
-        self.fitted_before.update(names)
-        test_rows = [test for _, test in self.folds]
-        blocks = []
-        covered = np.ones(n_samples, dtype=bool)
-        for b in range(len(names)):
-            block, rows = aggregate(
-                fold_outputs[b], test_rows, n_samples, methods[b], self.n_classes
-            )
-            blocks.append(block)
-            covered &= rows
-        if not covered.any():
-            raise ValueError(
-                "'cv' left every row out of the test folds; the fusion stage "
-                "needs out-of-fold outputs for at least one row."
-            )
-        return (refitted if self.refit else fold_models), blocks, covered
+    if not record.covered.all():
+        raise ValueError(
+            f"{type(strategy).__name__} feeds every row's out-of-fold outputs "
+            "to the next level, so 'cv' must put every row in a test fold; "
+            f"{int((~record.covered).sum())} rows are in none."
+        )
 
-    def _prefit(self, names, estimators, methods, X):
-        """Branches fitted beforehand: used as they are, their outputs on
-        the given rows (in-sample) are what the fusion learns from."""
-        models, blocks = [], []
-        for name, estimator, method in zip(names, estimators, methods):
-            try:
-                check_is_fitted(estimator)
-            except NotFittedError as exc:
-                raise NotFittedError(
-                    f"cv='prefit' uses the branches as they are, but branch "
-                    f"{name!r} is not fitted: {exc}"
-                ) from exc
-            model = estimator
-            if self.n_classes is not None and method != VALUE:
-                model = PrefitBranch(estimator, self.classes)
-                model.check(name)
-            try:
-                blocks.append(branch_output(model, X, method, self.n_classes))
-            except Exception as exc:
-                raise _task_error(exc, f"branch {name!r} failed in predict") from exc
-            models.append(model)
-            self.fit_times[name] = self.fit_times.get(name, 0.0)
-        return models, blocks, np.ones(len(self.y), dtype=bool)
+
+def _refits_last(fit):
+    """Early stopping on the folds' held-out rows refits after the folds,
+    with the mean rounds of the fold models."""
+    return fit.stopping is not None and fit.stopping.mode == "fold"
+
+
+def _level_plan(record, branches, params, fit, augment):
+    """The tasks of a level and the settings of its plan.
+
+    The refits (the longest fits) first, then fold by fold: workers start on
+    the long tasks, and with branches of similar cost the fits of one branch
+    seldom run at once (lower peak memory).
+    """
+    folds = [
+        *([None] if fit.refit and not _refits_last(fit) else []),
+        *range(len(fit.folds)),
+    ]
+    names = [record.names[b] for b in branches]
+    tasks = [Task(i, name, fold) for fold in folds for i, name in enumerate(names)]
+    stopping = None if fit.stopping is None else [fit.stopping] * len(branches)
+    plan = dict(
+        methods=[record.methods[b] for b in branches],
+        n_classes=record.n_classes,
+        n_targets=record.n_targets,
+        fit_params=[params[b] for b in branches],
+        memory=fit.memory,
+        n_jobs=fit.n_jobs,
+        verbose=fit.verbose,
+        keep_fold_models=not fit.refit,
+        # a branch fitted again on earlier outputs: say which level
+        level=len(record.levels) + 1 if augment else None,
+        stopping=stopping,
+    )
+    return tasks, plan
+
+
+def _refit_with_fold_rounds(tasks, results, models, X, y, fit, plan):
+    """The refits of ``"fold"`` early stopping: each runs the mean rounds of
+    its branch's fold models, in a second task list."""
+    rounds = [
+        [r.iterations for t, r in zip(tasks, results) if t.branch == b]
+        for b in range(len(models))
+    ]
+    each = [fit.stopping.with_iterations(_mean_rounds(r)) for r in rounds]
+    names = {task.branch: task.name for task in tasks}
+    refits = [Task(b, names[b], None) for b in range(len(models))]
+    plan = dict(plan, stopping=each)
+    results = results + run_plan(refits, models, X, y, fit.folds, **plan)
+    return tasks + refits, results
+
+
+def _collect(record, tasks, results, fit):
+    """A level's fitted models, out-of-fold blocks and covered rows, from
+    its task results; the record gets the times and the rounds."""
+    n = len({task.branch for task in tasks})
+    fold_models, fold_outputs = [[] for _ in range(n)], [[] for _ in range(n)]
+    refitted = [None] * n
+    for task, result in zip(tasks, results):
+        record.fit_times[task.name] += result.seconds
+        # the rounds of a branch's first level (as estimators_ holds it)
+        first_level = record.first_models[record.names.index(task.name)] is None
+        if result.iterations is not None and first_level:
+            if task.fold is None:
+                record.refit_iterations[task.name] = result.iterations
+            else:
+                record.best_iterations.setdefault(task.name, [None] * len(fit.folds))[
+                    task.fold
+                ] = result.iterations
+        if task.fold is None:
+            refitted[task.branch] = result.model
+        else:
+            fold_models[task.branch].append(result.model)
+            fold_outputs[task.branch].append(result.output)
+    test_rows = [test for _, test in fit.folds]
+    n_samples = len(fit.y)
+    blocks, covered = [], np.ones(n_samples, dtype=bool)
+    methods = {
+        task.branch: record.methods[record.names.index(task.name)] for task in tasks
+    }
+    for b in range(n):
+        block, rows = aggregate(
+            fold_outputs[b], test_rows, n_samples, methods[b], record.n_classes
+        )
+        blocks.append(block)
+        covered &= rows
+    if not covered.any():
+        raise ValueError(
+            "'cv' left every row out of the test folds; the fusion stage "
+            "needs out-of-fold outputs for at least one row."
+        )
+    return (refitted if fit.refit else fold_models), blocks, covered
 
 
 def _mean_rounds(rounds):
@@ -170,6 +215,60 @@ def _mean_rounds(rounds):
     model early-stopped, as for a branch without an adapter)."""
     rounds = [r for r in rounds if r is not None]
     return max(1, int(round(np.mean(rounds)))) if rounds else None
+
+
+def _prefit_level(record, branches, estimators, X, fit):
+    """Branches fitted beforehand: used as they are, their outputs on
+    the given rows (in-sample) are what the fusion learns from."""
+    models, blocks = [], []
+    for b, estimator in zip(branches, estimators):
+        name, method = record.names[b], record.methods[b]
+        try:
+            check_is_fitted(estimator)
+        except NotFittedError as exc:
+            raise NotFittedError(
+                f"cv='prefit' uses the branches as they are, but branch "
+                f"{name!r} is not fitted: {exc}"
+            ) from exc
+        model = estimator
+        if record.n_classes is not None and method != VALUE:
+            model = PrefitBranch(estimator, fit.classes)
+            model.check(name)
+        try:
+            blocks.append(
+                branch_output(model, X, method, record.n_classes, record.n_targets)
+            )
+        except Exception as exc:
+            raise _task_error(exc, f"branch {name!r} failed in predict") from exc
+        models.append(model)
+    return models, blocks
+
+
+def predict_levels(record, X):
+    """The outputs of every kept level of ``record`` for ``X``, through the
+    gate: each level's branches in turn, an augmented level fed the previous
+    level's outputs. An error names the branch (and the level)."""
+    levels = []
+    for number, level in enumerate(record.levels, start=1):
+        level_X = augmented_input(X, levels[-1]) if level.augment else X
+        blocks = []
+        for b, model in zip(level.branches, level.models):
+            try:
+                block = fitted_output(
+                    model,
+                    level_X,
+                    record.methods[b],
+                    record.n_classes,
+                    record.n_targets,
+                )
+            except Exception as exc:
+                where = f"branch {record.names[b]!r} failed in predict"
+                if len(record.levels) > 1:
+                    where += f" (level {number})"
+                raise _task_error(exc, where) from exc
+            blocks.append(block)
+        levels.append(record.outputs(blocks, level.branches))
+    return levels
 
 
 class PrefitBranch(BaseEstimator):
@@ -352,14 +451,10 @@ class LevelBranch(BaseEstimator):
         then fitted on them, and :meth:`fitted` ends the fit.
         """
         estimator = clone(self.estimator)
+        view_params, model_params = split_branch_params(estimator, fit_params)
         if not isinstance(estimator, Pipeline):
             self.view_, self.model_ = None, estimator
-            return X, X_val, dict(fit_params)
-        last = estimator.steps[-1][0] + "__"
-        model_params = {
-            k[len(last) :]: v for k, v in fit_params.items() if k.startswith(last)
-        }
-        view_params = {k: v for k, v in fit_params.items() if not k.startswith(last)}
+            return X, X_val, model_params
         self.model_ = estimator[-1]
         if len(estimator.steps) == 1:  # no view: the model gets every column
             self.view_ = None

@@ -143,59 +143,170 @@ default=None
         )
 
 
-class NonFiniteOutputError(ValueError):
+class OutputError(ValueError):
+    """An output that the fusion stage cannot take as it is: wrong number of
+    rows or columns, not numeric, not finite, probabilities outside [0, 1] or
+    labels outside the classes. Raised by the gate (:func:`check_output`)
+    rather than fused silently or failing later in a numpy error."""
+
+
+class NonFiniteOutputError(OutputError):
     """A branch gave NaN or infinite outputs: the fusion would silently
     propagate them (or a vote would turn them into the first class)."""
 
 
-def check_finite_output(output, method):
-    """Raise NonFiniteOutputError if a branch's output block is not finite."""
-    finite = np.isfinite(output)
+# How far a probability may stray from [0, 1] (rounding of a float32 model).
+PROBA_TOLERANCE = 1e-6
+
+
+def check_output(output, method, n_rows, n_columns, n_classes=None):
+    """The gate: return ``output`` as a 2-D float array, or raise.
+
+    Every output a branch or a fusion strategy gives the meta-estimator
+    passes here: the number of rows (one per sample), of columns, a numeric
+    dtype, finite values, probabilities within [0, 1] and class labels
+    within ``0 .. n_classes - 1``. The message says what came against what
+    was expected; the caller puts who gave it in front.
+
+    Parameters
+    ----------
+    output : array-like
+        The raw output.
+    method : str
+        The method that gave it (an output kind).
+    n_rows : int
+        The number of samples asked for.
+    n_columns : int or None
+        The number of columns expected (a 1-D output is one column); None
+        accepts any.
+    n_classes : int or None, default=None
+        For class labels (``predict`` of a classifier), the number of classes.
+
+    Returns
+    -------
+    output : ndarray of shape (n_rows, n_columns)
+    """
+    name = "predict" if method == VALUE else method
+    try:
+        values = np.asarray(output, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        kind = getattr(np.asarray(output, dtype=object), "dtype", None)
+        raise OutputError(
+            f"its {name} outputs are not numeric ({type(exc).__name__}: {exc}); "
+            f"expected numbers, got an array of dtype {kind}"
+        ) from exc
+    if values.ndim == 1:
+        values = values.reshape(-1, 1)
+    if values.ndim != 2:
+        raise OutputError(
+            f"its {name} outputs have shape {values.shape}; expected "
+            f"({n_rows},) or ({n_rows}, n_columns)"
+        )
+    if values.shape[0] != n_rows:
+        raise OutputError(
+            f"its {name} outputs have {values.shape[0]} rows for {n_rows} "
+            "samples; expected one row per sample"
+        )
+    if n_columns is not None and values.shape[1] != n_columns:
+        raise OutputError(
+            f"its {name} outputs have {values.shape[1]} columns; expected {n_columns}"
+        )
+    finite = np.isfinite(values)
     if not finite.all():
-        rows = int((~finite.reshape(len(output), -1).all(axis=1)).sum())
+        rows = int((~finite.all(axis=1)).sum())
         raise NonFiniteOutputError(
-            f"its {method} outputs are not finite: {rows} of {len(output)} rows "
+            f"its {name} outputs are not finite: {rows} of {n_rows} rows "
             "hold NaN or infinity"
         )
-    return output
+    if method == PROBA and values.size:
+        low, high = values.min(), values.max()
+        if low < -PROBA_TOLERANCE or high > 1 + PROBA_TOLERANCE:
+            raise OutputError(
+                f"its predict_proba outputs range from {low:.6g} to {high:.6g}; "
+                "expected probabilities within [0, 1]"
+            )
+    if method == PREDICT and n_classes is not None and values.size:
+        wrong = (values != np.rint(values)) | (values < 0) | (values >= n_classes)
+        if wrong.any():
+            bad = np.unique(values[wrong])[:5].tolist()
+            raise OutputError(
+                f"its predict outputs hold labels outside its classes: {bad}; "
+                f"expected labels of the {n_classes} classes"
+            )
+    return values
 
 
-def branch_output(estimator, X, method, n_classes):
-    """Return the output of a fitted branch as a 2-D float array.
+def branch_output(estimator, X, method, n_classes, n_targets=None):
+    """Return the output of a fitted branch as a 2-D float array, through
+    the gate (:func:`check_output`).
 
     For classifiers, ``n_classes`` is the number of classes of the whole
-    problem; the columns of probabilities are aligned with the encoded labels
-    ``0 .. n_classes - 1`` even when a fold's training rows lack a class.
-    Raises :class:`NonFiniteOutputError` if the output holds NaN or infinity.
+    problem; the columns of probabilities and decision values are placed by
+    the branch's ``classes_`` (encoded labels) among ``0 .. n_classes - 1``,
+    whatever order the branch lists them in, and also when a fold's training
+    rows lack a class. ``n_targets`` is the number of columns of a
+    regressor's predictions (None: any). Raises :class:`OutputError`.
     """
-    return check_finite_output(_branch_output(estimator, X, method, n_classes), method)
-
-
-def _branch_output(estimator, X, method, n_classes):
+    n_rows = _n_rows(X)
     output = getattr(estimator, PREDICT if method == VALUE else method)(X)
-    if isinstance(output, list):  # multilabel probabilities: one array per label
-        return positive_columns(output, estimator)
-    if n_classes is None or method in (PREDICT, VALUE):
-        output = np.asarray(output, dtype=np.float64)
-        return output.reshape(-1, 1) if output.ndim == 1 else output
+    if isinstance(output, list) and n_classes is None and method == PROBA:
+        # multilabel probabilities: one array per label
+        output = positive_columns(output, estimator, n_rows)
+        return check_output(output, method, n_rows, n_targets)
+    if method == VALUE:  # a regressor's prediction, one number per row
+        return check_output(output, method, n_rows, 1)
+    if n_classes is None:
+        return check_output(output, method, n_rows, n_targets)
+    if method == PREDICT:
+        return check_output(output, method, n_rows, 1, n_classes)
+    seen = _seen_classes(estimator, n_classes)
+    if method == DECISION:
+        if len(seen) != n_classes:
+            raise OutputError(
+                f"the training rows hold {len(seen)} of the {n_classes} classes, "
+                "so decision_function outputs cannot be aligned with the other "
+                "folds; use a stratified cv or stack_method='predict_proba'"
+            )
+        width = 1 if n_classes == 2 else n_classes
+        output = check_output(output, method, n_rows, width)
+        if n_classes == 2:  # the decision value of the second of its classes
+            return output if seen[1] == 1 else -output
+        return align_proba(output, seen, n_classes)
+    output = check_output(output, method, n_rows, len(seen))
+    return align_proba(output, seen, n_classes)
 
-    seen = getattr(estimator, "classes_", np.arange(n_classes))
+
+def _n_rows(X):
+    """The number of rows of ``X`` (an array, a DataFrame, a list, or any
+    array-like)."""
+    if hasattr(X, "shape"):
+        return X.shape[0]
+    if hasattr(X, "__len__"):
+        return len(X)
+    return np.asarray(X).shape[0]
+
+
+def _seen_classes(estimator, n_classes):
+    """The encoded classes a fitted branch lists in ``classes_`` (all of
+    them, in order, if it lists none), checked against the problem's."""
+    seen = getattr(estimator, "classes_", None)
+    if seen is None:
+        return np.arange(n_classes)
     seen = np.asarray(seen)
-    if method == PROBA:
-        return align_proba(np.asarray(output, dtype=np.float64), seen, n_classes)
-
-    # decision_function: scores of missing classes have no meaningful value.
-    if len(seen) != n_classes:
-        raise ValueError(
-            f"the training rows hold {len(seen)} of the {n_classes} classes, so "
-            "decision_function outputs cannot be aligned with the other folds; "
-            "use a stratified cv or stack_method='predict_proba'"
+    valid = (
+        seen.ndim == 1
+        and len(np.unique(seen)) == len(seen)
+        and np.isin(seen, np.arange(n_classes)).all()
+    )
+    if not valid:
+        raise OutputError(
+            f"its classes_ {seen.tolist()!r} are not distinct labels of the "
+            f"{n_classes} classes it was fitted on"
         )
-    output = np.asarray(output, dtype=np.float64)
-    return output.reshape(-1, 1) if output.ndim == 1 else output
+    return seen.astype(np.intp)
 
 
-def positive_columns(probas, estimator):
+def positive_columns(probas, estimator, n_rows=None):
     """The probability that each label is present, from the list of
     per-label probability arrays of a multilabel classifier: the column of
     class 1 (0 where a label's training rows held no positive)."""
@@ -203,6 +314,11 @@ def positive_columns(probas, estimator):
     columns = []
     for k, proba in enumerate(probas):
         proba = np.asarray(proba, dtype=np.float64)
+        if proba.ndim != 2 or (n_rows is not None and proba.shape[0] != n_rows):
+            raise OutputError(
+                f"its predict_proba outputs for label {k} have shape "
+                f"{proba.shape}; expected ({n_rows}, n_classes of the label)"
+            )
         seen = np.asarray(classes[k]) if isinstance(classes, list) else None
         if seen is None:
             columns.append(proba[:, -1])
@@ -213,12 +329,41 @@ def positive_columns(probas, estimator):
 
 
 def align_proba(proba, seen, n_classes):
-    """Probability columns of the classes ``seen`` placed among all classes."""
-    if proba.shape[1] == n_classes:
+    """Columns of the classes ``seen`` (in the order listed) placed at
+    their positions among all classes (zero for the others)."""
+    seen = np.asarray(seen).astype(np.intp)
+    if proba.shape[1] == n_classes and np.array_equal(seen, np.arange(n_classes)):
         return proba
     full = np.zeros((proba.shape[0], n_classes))
-    full[:, np.asarray(seen).astype(np.intp)] = proba
+    full[:, seen] = proba
     return full
+
+
+def fused_output(strategy, method, outputs, **params):
+    """What a fitted fusion strategy's ``method`` gives for ``outputs``,
+    through the gate: one row per sample, a column per class for
+    probabilities (and multiclass decision values), labels within the
+    classes, finite values. The error names the strategy.
+
+    ``params`` (a final estimator's ``predict`` parameters, such as
+    ``return_std``) make the answer the final estimator's own: it is
+    returned as it is.
+    """
+    values = getattr(strategy, method)(outputs, **params)
+    if params:
+        return values
+    n_classes = outputs.n_classes
+    if n_classes is None:  # regression, multilabel: columns as the target's
+        width = None
+    elif method == DECISION:
+        width = 1 if n_classes == 2 else n_classes
+    else:
+        width = 1 if method == PREDICT else n_classes
+    try:
+        check_output(values, method, outputs.n_samples, width, n_classes)
+    except OutputError as exc:
+        raise type(exc)(f"fusion {type(strategy).__name__}: {exc}") from exc
+    return np.asarray(values)
 
 
 def aggregate(outputs, rows, n_samples, method, n_classes):
@@ -254,12 +399,14 @@ def aggregate(outputs, rows, n_samples, method, n_classes):
     return combined, covered
 
 
-def fitted_output(branch, X, method, n_classes):
+def fitted_output(branch, X, method, n_classes, n_targets=None):
     """The output of one fitted branch: a refitted model, or with
     ``refit=False`` the list of its fold models, whose outputs are averaged."""
     if not isinstance(branch, list):
-        return branch_output(branch, X, method, n_classes)
-    outputs = [branch_output(model, X, method, n_classes) for model in branch]
+        return branch_output(branch, X, method, n_classes, n_targets)
+    outputs = [
+        branch_output(model, X, method, n_classes, n_targets) for model in branch
+    ]
     n_samples = outputs[0].shape[0]
     rows = [np.arange(n_samples)] * len(outputs)
     return aggregate(outputs, rows, n_samples, method, n_classes)[0]

@@ -13,7 +13,8 @@ import socket
 import sys
 import time
 import traceback
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
+from typing import NamedTuple
 
 import numpy as np
 from joblib import cpu_count, effective_n_jobs, parallel_config
@@ -53,66 +54,97 @@ class Task:
         return f"fold {self.fold + 1}/{n_folds}"
 
 
+class TaskResult(NamedTuple):
+    """What a task of the plan gives back.
+
+    Attributes
+    ----------
+    task : tuple of (str, int or None)
+        The task's branch name and fold, to place a result that arrives out
+        of order (they are part of the cache key: a cached result is the
+        same task's).
+    model : estimator or None
+        The fitted branch, if kept.
+    output : ndarray or None
+        Its output on the fold's held-out rows (None for a refit).
+    seconds : float
+        The time the fit took.
+    iterations : int or None
+        The boosting rounds the model kept, with early stopping.
+    """
+
+    task: tuple
+    model: object
+    output: object
+    seconds: float
+    iterations: object
+
+
 def _fit_task(
+    task,
     estimator,
     X,
     y,
     train,
     test,
     method,
-    n_classes,
+    problem,
     fit_params,
     where,
     keep=True,
     stopping=None,
+    inner_threads=None,
+    caller=None,
 ):
     """Fit ``estimator`` on rows ``train``; predict rows ``test`` if given.
 
-    Runs in a worker. Returns ``(fitted_estimator, output, seconds,
-    iterations)``; the fitted estimator is None unless ``keep`` (fold models
-    that prediction will not use are neither sent back from the worker nor
-    cached). ``stopping`` (an :class:`~skmg._early_stopping.EarlyStopping`)
-    early-stops the fit; ``iterations`` is then the number of rounds the
-    model kept (None for a branch without an early-stopping adapter).
+    Runs in a worker, under the task's thread budget (``inner_threads``,
+    see :func:`_budget`). Returns a :class:`TaskResult`; its model is None
+    unless ``keep`` (fold models that prediction will not use are neither
+    sent back from the worker nor cached). ``problem`` is ``(n_classes,
+    n_targets)``. ``stopping`` (an
+    :class:`~skmg._early_stopping.EarlyStopping`) early-stops the fit.
     """
     start = time.perf_counter()
     try:
-        if train is None:
-            # Some schedulers (dask's distributed) hand workers unaligned
-            # arrays, on which NumPy takes other (non-SIMD) code paths: results
-            # could then differ from a local fit in the last bit. The refit
-            # passes the data on as it came, so it gets an aligned copy if
-            # needed; the rows of a fold are a fresh, aligned copy already.
-            X_fit, y_fit = _aligned(X), _aligned(y)
-            params = {key: _aligned(value) for key, value in fit_params.items()}
-        else:
-            X_fit = _safe_indexing(X, train)
-            y_fit = _safe_indexing(y, train)
-            params = _check_method_params(X, fit_params, train)
-        iterations = None
-        if stopping is None:
-            estimator.fit(X_fit, y_fit, **params)
-        else:
-            validation = None
-            if stopping.mode == "fold" and test is not None:
-                validation = (
-                    _safe_indexing(X, test),
-                    _safe_indexing(y, test),
-                    _check_method_params(X, fit_params, test),
+        with _budget(inner_threads, caller):
+            if train is None:
+                # Some schedulers (dask's distributed) hand workers unaligned
+                # arrays, on which NumPy takes other (non-SIMD) code paths:
+                # results could then differ from a local fit in the last bit.
+                # The refit passes the data on as it came, so it gets an
+                # aligned copy if needed; the rows of a fold are a fresh,
+                # aligned copy already.
+                X_fit, y_fit = _aligned(X), _aligned(y)
+                params = {key: _aligned(value) for key, value in fit_params.items()}
+            else:
+                X_fit = _safe_indexing(X, train)
+                y_fit = _safe_indexing(y, train)
+                params = _check_method_params(X, fit_params, train)
+            iterations = None
+            if stopping is None:
+                estimator.fit(X_fit, y_fit, **params)
+            else:
+                validation = None
+                if stopping.mode == "fold" and test is not None:
+                    validation = (
+                        _safe_indexing(X, test),
+                        _safe_indexing(y, test),
+                        _check_method_params(X, fit_params, test),
+                    )
+                iterations = stopping.fit(estimator, X_fit, y_fit, params, validation)
+            seconds = time.perf_counter() - start
+            output = None
+            if test is not None:
+                output = branch_output(
+                    estimator, _safe_indexing(X, test), method, *problem
                 )
-            iterations = stopping.fit(estimator, X_fit, y_fit, params, validation)
-        seconds = time.perf_counter() - start
-        output = None
-        if test is not None:
-            output = branch_output(
-                estimator, _safe_indexing(X, test), method, n_classes
-            )
     except Exception as exc:
         # joblib replaces the cause of an exception that crosses workers:
         # carry the original to the caller, which raises it with the context.
         raise _TaskFailure(_portable(exc), where) from exc
-
-    return (estimator if keep else None), output, seconds, iterations
+    model = estimator if keep else None
+    return TaskResult(task, model, output, seconds, iterations)
 
 
 def _aligned(value):
@@ -193,6 +225,7 @@ def run_plan(
     methods,
     n_classes,
     fit_params,
+    n_targets=None,
     memory=None,
     n_jobs=None,
     verbose=0,
@@ -216,6 +249,8 @@ def run_plan(
     n_classes : int or None
     fit_params : list of dict
         Fit parameters per branch (full length; indexed per fold in the task).
+    n_targets : int or None
+        The number of columns of a regressor's outputs (None: any).
     memory : None, str or joblib.Memory
         Where to cache each task's fitted estimator and outputs, keyed on the
         branch's parameters, the data and the fold.
@@ -238,13 +273,12 @@ def run_plan(
 
     Returns
     -------
-    list of (fitted_estimator, output or None, seconds, iterations or None),
-    in the order of ``tasks``.
+    list of TaskResult, in the order of ``tasks``.
     """
     n_folds = len(folds)
     inner_threads = _inner_threads(n_jobs)
 
-    def arguments(task):
+    def job(task):
         train, test = (None, None) if task.fold is None else folds[task.fold]
         where = f"{subject} {task.name!r} failed in {task.describe(n_folds)}"
         if level is not None and level > 1:
@@ -252,28 +286,34 @@ def run_plan(
         estimator = clone(estimators[task.branch])
         if inner_threads is not None:
             with_thread_budget(estimator, inner_threads)
-        return (
+        return fit_task(
+            (task.name, task.fold),
             estimator,
             X,
             y,
             train,
             test,
             methods[task.branch],
-            n_classes,
+            (n_classes, n_targets),
             fit_params[task.branch],
             where,
             task.fold is None or keep_fold_models,
             None if stopping is None else stopping[task.branch],
+            inner_threads,
+            caller,
         )
 
-    fit_task = check_memory(memory).cache(_fit_task)
-    caller = _process_id()
-    jobs = (
-        delayed(_run_task)(index, fit_task, inner_threads, caller, *arguments(task))
-        for index, task in enumerate(tasks)
+    # The thread budget is how a task runs, not what it computes: not a key.
+    # Without a cache, the function itself, whose name a scheduler shows.
+    fit_task = delayed(
+        _fit_task
+        if memory is None
+        else check_memory(memory).cache(_fit_task, ignore=["inner_threads", "caller"])
     )
+    caller = _process_id()
+    jobs = (job(task) for task in tasks)
     # Threads of this process share its BLAS/OpenMP pools: limit them once
-    # here; worker processes limit their own in _run_task.
+    # here; worker processes limit their own in _budget.
     budget = (
         nullcontext()
         if inner_threads is None
@@ -284,22 +324,26 @@ def run_plan(
     try:
         with budget:
             if not verbose:
-                return [
-                    result for _, result in Parallel(n_jobs=n_jobs, batch_size=1)(jobs)
-                ]
-            # Report each task as it completes (completion order), then restore
-            # the order of the tasks.
-            results = [None] * len(tasks)
-            progress = _Progress(len(tasks), n_folds)
-            for index, result in Parallel(
-                n_jobs=n_jobs, batch_size=1, return_as="generator_unordered"
-            )(jobs):
-                results[index] = result
-                progress.update(tasks[index], result[2])
-            progress.close()
-            return results
+                return list(Parallel(n_jobs=n_jobs, batch_size=1)(jobs))
+            return _run_reporting(tasks, jobs, n_jobs, n_folds)
     except _TaskFailure as failure:
         raise _task_error(failure.error, failure.where) from failure.error
+
+
+def _run_reporting(tasks, jobs, n_jobs, n_folds):
+    """Run the jobs, reporting each task as it completes (completion order);
+    return the results in the order of the tasks."""
+    position = {(t.name, t.fold): i for i, t in enumerate(tasks)}
+    results = [None] * len(tasks)
+    progress = _Progress(len(tasks), n_folds)
+    for result in Parallel(
+        n_jobs=n_jobs, batch_size=1, return_as="generator_unordered"
+    )(jobs):
+        index = position[result.task]
+        results[index] = result
+        progress.update(tasks[index], result.seconds)
+    progress.close()
+    return results
 
 
 # Thread parameters whose default (None) means "all cores" in LightGBM and
@@ -349,8 +393,8 @@ def _inner_threads(n_jobs):
     return max(1, cpu_count() // n_workers)
 
 
-def _run_task(index, function, inner_threads, caller, *args):
-    """Run one task under its thread budget; return it with its index.
+def _budget(inner_threads, caller):
+    """The thread budget of one task, as a context.
 
     The budget limits the BLAS and OpenMP pools (threadpoolctl) and the
     joblib calls inside the branch (estimators with ``n_jobs=None``), so
@@ -361,14 +405,16 @@ def _run_task(index, function, inner_threads, caller, *args):
     """
     in_caller = _process_id() == caller
     if inner_threads is None and in_caller:  # a sequential plan: no budget
-        return index, function(*args)
+        return nullcontext()
     # In a thread of the caller, the caller already limits the shared pools.
     # A single-worker plan (inner_threads None) may still run elsewhere, on a
     # distributed backend: its inner calls then run one at a time.
     limit = not in_caller and inner_threads is not None
-    pools = threadpool_limits(inner_threads) if limit else nullcontext()
-    with pools, parallel_config(backend="threading", n_jobs=inner_threads):
-        return index, function(*args)
+    budget = ExitStack()
+    if limit:
+        budget.enter_context(threadpool_limits(inner_threads))
+    budget.enter_context(parallel_config(backend="threading", n_jobs=inner_threads))
+    return budget
 
 
 def _process_id():

@@ -153,3 +153,68 @@ def test_no_fusion_name_dispatch_outside_the_fusion_package():
                 assert not compared & names, (
                     f"{module}:{node.lineno} compares with {compared & names}"
                 )
+
+
+def _code_lines(function):
+    """Lines of a function's code, its docstring left out."""
+    lines = function.end_lineno - function.lineno + 1
+    first = function.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+        lines -= first.end_lineno - first.lineno + 1
+    return lines
+
+
+def test_no_function_is_longer_than_80_lines():
+    """Every function of skmg fits on a screen: at most 80 lines of code."""
+    long = [
+        f"{module}.{node.name}: {_code_lines(node)} lines"
+        for module, path in MODULES.items()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and _code_lines(node) > 80
+    ]
+    assert not long, long
+
+
+def test_the_base_of_the_meta_estimators_stays_small():
+    """The meta-estimators' base orchestrates; the work lives in the modules
+    it calls (at most 500 lines), and its fit is straight-line (about 60)."""
+    path = MODULES["skmg._base"]
+    assert len(path.read_text().splitlines()) <= 500
+    fit = next(
+        node
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef) and node.name == "fit"
+    )
+    assert _code_lines(fit) <= 60
+
+
+def test_fit_reaches_a_branch_fit_in_four_hops():
+    """From the meta-estimator's fit to a branch's fit: fit -> fit_levels ->
+    run_plan -> the task -> the branch (skmg frames on the stack)."""
+    import inspect
+
+    import numpy as np
+    from sklearn.naive_bayes import GaussianNB
+
+    from skmg import MultiGranularityClassifier
+
+    seen = []
+
+    class Probe(GaussianNB):
+        def fit(self, X, y, sample_weight=None):
+            seen.append(
+                [
+                    frame.function
+                    for frame in inspect.stack()[1:]
+                    if frame.filename.startswith(str(PACKAGE))
+                ]
+            )
+            return super().fit(X, y, sample_weight)
+
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    y = np.arange(40) % 2
+    MultiGranularityClassifier([("probe", Probe())], cv=2).fit(X, y)
+    assert seen and all(
+        frames == ["_fit_task", "run_plan", "fit_levels", "fit"] for frames in seen
+    ), seen

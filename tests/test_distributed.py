@@ -144,7 +144,7 @@ def test_dask_plan_is_flat(dask_client, n_jobs):
         model.fit(X, y)
     keys = [str(task["key"]) for task in stream.data]
     assert len(keys) == 4
-    assert all("_run_task" in key for key in keys), keys
+    assert all("_fit_task" in key for key in keys), keys
 
 
 def _alignment_probe():

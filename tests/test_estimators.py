@@ -499,7 +499,16 @@ def _lr():
 
 
 ERRORS = [
-    ({"granularities": []}, ValueError, "'granularities' must be a non-empty list"),
+    (
+        {"granularities": []},
+        ValueError,
+        "Invalid 'granularities' attribute, 'granularities' should be a non-empty list",
+    ),
+    (
+        {"granularities": [_lr()]},
+        TypeError,
+        "Invalid 'granularities' attribute, .* got the item LogisticRegression",
+    ),
     (
         {"granularities": [("a", _lr()), ("a", GaussianNB())]},
         ValueError,
@@ -534,7 +543,8 @@ ERRORS = [
             "stack_method": "predict_proba",
         },
         ValueError,
-        "branch 'svc' \\(SVC\\) does not implement predict_proba",
+        "Underlying estimator 'svc' \\(SVC\\) does not implement the method "
+        "predict_proba",
     ),
     (
         {"cv": 50},
@@ -545,6 +555,11 @@ ERRORS = [
         {"fusion": "average", "passthrough": True},
         ValueError,
         "fusion='average' does not learn from features",
+    ),
+    (
+        {"passthrough": [100]},
+        ValueError,
+        r"passthrough=\[100\] names the column 100, which X does not have",
     ),
 ]
 

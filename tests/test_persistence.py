@@ -38,6 +38,8 @@ SKMG_TRUSTED_TYPES = [
     "skmg._estimators.MultiGranularityRegressor",
     "skmg._levels.LevelBranch",
     "skmg._levels.PrefitBranch",
+    "skmg._record.FitRecord",
+    "skmg._record.FittedLevel",
     "skmg.fusion._auto.AutoFusion",
     "skmg.fusion._averaging.AverageFusion",
     "skmg.fusion._averaging.CAWPEFusion",

@@ -14,6 +14,7 @@ from .._outputs import (
     PROBA,
     VALUE,
     BranchOutputs,
+    fused_output,
     labels_from_output,
 )
 from ._scoring import score_response
@@ -159,8 +160,8 @@ class BaseFusion(BaseEstimator):
             ]
             raise ValueError(
                 f"{type(self).__name__} needs the same output from every branch, "
-                f"but branch(es) {lacking} do not implement "
-                f"{' or '.join(candidates)} (stack_method={stack_method!r})."
+                f"but the underlying estimator(s) {lacking} do not implement the "
+                f"method {' or '.join(candidates)} (stack_method={stack_method!r})."
             )
         methods = []
         for name, est in zip(names, estimators):
@@ -170,9 +171,9 @@ class BaseFusion(BaseEstimator):
             found = [m for m in candidates if hasattr(est, m)]
             if not found:
                 raise ValueError(
-                    f"branch {name!r} ({type(est).__name__}) does not implement "
-                    f"{' or '.join(candidates)}, required by "
-                    f"stack_method={stack_method!r}."
+                    f"Underlying estimator {name!r} ({type(est).__name__}) does "
+                    f"not implement the method {' or '.join(candidates)}, "
+                    f"required by stack_method={stack_method!r}."
                 )
             methods.append(found[0])
         return methods
@@ -286,11 +287,12 @@ def fused_predict(fusion, outputs):
     y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         Predictions (encoded class labels for classifiers).
     """
+    outputs = BranchOutputs.of(outputs)
     if hasattr(fusion, "predict"):
-        return fusion.predict(outputs)
+        return fused_output(fusion, PREDICT, outputs)
     if hasattr(fusion, "predict_proba"):
-        return np.asarray(fusion.predict_proba(outputs)).argmax(axis=1)
-    scores = np.asarray(fusion.decision_function(outputs))
+        return fused_output(fusion, PROBA, outputs).argmax(axis=1)
+    scores = fused_output(fusion, DECISION, outputs)
     if scores.ndim == 1:
         return (scores > 0).astype(np.intp)
     return labels_from_output(scores, "decision_function")
@@ -372,7 +374,7 @@ def fused_response(fusion, outputs):
     if outputs.classification:
         for method in (PROBA, DECISION):
             if hasattr(fusion, method):
-                response[method] = np.asarray(getattr(fusion, method)(outputs))
+                response[method] = fused_output(fusion, method, outputs)
     return response
 
 

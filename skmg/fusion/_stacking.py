@@ -180,7 +180,19 @@ class StackingFusion(BaseFusion):
             return proba  # multilabel or a final estimator without classes_
         return align_proba(np.asarray(proba), seen, self.n_classes_)
 
-    @available_if(_final_has("decision_function"))
+    def _decision_describes_every_class(self):
+        """Decision values exist for the problem's classes: the final
+        estimator has them and (once fitted) saw every class (its values
+        for a class it never saw would be made up)."""
+        if not _final_has("decision_function")(self):
+            return False
+        seen = getattr(getattr(self, "final_estimator_", None), "classes_", None)
+        n_classes = getattr(self, "n_classes_", None)
+        if seen is None or n_classes is None or np.ndim(seen) != 1:
+            return True
+        return len(seen) == n_classes
+
+    @available_if(_decision_describes_every_class)
     def decision_function(self, outputs):
         """Decision values of the final estimator.
 

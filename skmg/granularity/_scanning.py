@@ -403,7 +403,7 @@ class _BaseScanning(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
             params["sample_weight"] = sample_weight
         name = type(self.estimator).__name__
         tasks = [Task(0, name, fold) for fold in [None, *range(len(splits))]]
-        (refit, *_), *folds = run_plan(
+        refit, *folds = run_plan(
             tasks,
             [model],
             X,
@@ -416,8 +416,8 @@ class _BaseScanning(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
             keep_fold_models=False,
             subject=f"{type(self).__name__}'s estimator",
         )
-        self.estimator_ = refit.estimator_
-        fold_outputs = [output for _, output, *_ in folds]
+        self.estimator_ = refit.model.estimator_
+        fold_outputs = [fold.output for fold in folds]
         X_out = np.empty(
             (X.shape[0], fold_outputs[0].shape[1]), dtype=fold_outputs[0].dtype
         )

@@ -56,14 +56,6 @@ def _problem(estimator):
     return len(classes), False
 
 
-def _first_fits(estimator):
-    """Each branch's model as the first level that fitted it predicts with
-    (prefit branches in the meta-estimator's labels, fold models with
-    ``refit=False``): the levels' models in order, one per branch."""
-    models = [model for level in estimator.levels_ for model in level]
-    return models[: len(estimator.stack_method_)]
-
-
 class _BranchOutputsOf:
     """The outputs of a fitted meta-estimator's branches, for one ``X`` at a
     time: every granularity's scorer asks for the same ``X``, so the branches
@@ -78,18 +70,12 @@ class _BranchOutputsOf:
         key = (id(X), getattr(X, "shape", None))
         if key != self._key:
             est = self.estimator
-            n_classes, multilabel = _problem(est)
+            record = est.record_
             blocks = [
-                fitted_output(branch, X, method, n_classes)
-                for branch, method in zip(_first_fits(est), est.stack_method_)
+                fitted_output(branch, X, method, record.n_classes, record.n_targets)
+                for branch, method in zip(record.first_models, record.methods)
             ]
-            outputs = BranchOutputs(
-                blocks,
-                kinds=est.stack_method_,
-                n_classes=n_classes,
-                names=list(est.named_estimators_),
-                multilabel=multilabel,
-            )
+            outputs = record.outputs(blocks)
             self._outputs = est.fusion_.granularity_outputs(outputs)
             self._key = key
         return self._outputs

@@ -1,0 +1,145 @@
+"""Fit parameters: routed once to the branches, split by one rule.
+
+:func:`route_fit_params` runs once per fit: with metadata routing, each
+branch gets what it requests (``process_routing``); without it, each branch
+gets ``sample_weight`` in the form its ``fit`` takes (``step__sample_weight``
+for the steps of a ``Pipeline`` that take it). :func:`split_branch_params`
+is the one rule that splits a branch's parameters between its view (the
+steps before the model) and its model; every path that fits a branch in
+parts (an augmented level, early stopping, ``partial_fit``) uses it.
+"""
+
+import inspect
+
+from sklearn.pipeline import Pipeline
+from sklearn.utils.metadata_routing import process_routing
+from sklearn.utils.validation import has_fit_parameter
+
+from ._compat import _raise_for_params, _routing_enabled
+
+
+def route_fit_params(meta, branches, sample_weight, groups, fit_params, prefit):
+    """The fit parameters of every branch and of the splitter.
+
+    Parameters
+    ----------
+    meta : estimator
+        The meta-estimator (its routing).
+    branches : list of (str, estimator)
+        The non-dropped branches.
+    sample_weight, groups : ndarray or None
+        As given to ``fit``.
+    fit_params : dict
+        The other fit parameters (only with metadata routing enabled).
+    prefit : bool
+        Whether the branches are used as fitted (they then get nothing).
+
+    Returns
+    -------
+    branch_params : list of dict
+        One per branch, in its ``fit``'s own form.
+    split_params : dict
+        The parameters of the splitter's ``split``.
+    """
+    if _routing_enabled():
+        if sample_weight is not None:
+            fit_params["sample_weight"] = sample_weight
+        if groups is not None:
+            fit_params["groups"] = groups
+        routed = process_routing(meta, "fit", **fit_params)
+        branch_params = [dict(routed[name].fit) for name, _ in branches]
+        split_params = {} if prefit else dict(routed.splitter.split)
+        return branch_params, split_params
+    _raise_for_params(fit_params, meta, "fit")
+    # prefit branches are not fitted: only the fusion takes the weights
+    if sample_weight is None or prefit:
+        return [{} for _ in branches], {"groups": groups}
+    branch_params = [
+        sample_weight_params(name, estimator, sample_weight)
+        for name, estimator in branches
+    ]
+    return branch_params, {"groups": groups}
+
+
+def sample_weight_params(name, estimator, sample_weight):
+    """The fit parameters that give ``sample_weight`` to a branch.
+
+    A ``Pipeline`` branch gets it through every step whose ``fit`` takes it
+    (``step__sample_weight``, the way scikit-learn pipelines take it): a
+    scaler before the model weighs the rows as the model does.
+    """
+    if isinstance(estimator, Pipeline):
+        final = estimator.steps[-1][1]
+        if final not in (None, "passthrough") and has_fit_parameter(
+            final, "sample_weight"
+        ):
+            return {
+                f"{step}__sample_weight": sample_weight
+                for step, est in estimator.steps
+                if est not in (None, "passthrough")
+                and has_fit_parameter(est, "sample_weight")
+            }
+    elif has_fit_parameter(estimator, "sample_weight") or takes_fit_kwargs(estimator):
+        # **kwargs: a meta-estimator (TransformedTargetRegressor, a search)
+        # that passes the weights on, as scikit-learn's stacking assumes
+        return {"sample_weight": sample_weight}
+    # TypeError, as scikit-learn's stacking raises for the same mistake.
+    raise TypeError(
+        f"Underlying estimator {type(estimator).__name__} of branch {name!r} "
+        "does not support sample weight; drop the branch or fit without "
+        "sample_weight."
+    )
+
+
+def takes_fit_kwargs(estimator):
+    """Whether ``estimator.fit`` takes ``**kwargs``."""
+    parameters = inspect.signature(estimator.fit).parameters.values()
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def split_branch_params(estimator, params, routing=None):
+    """A branch's fit parameters, split between its view and its model.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The branch as given (a ``Pipeline``: its steps before the last are the
+        view, the last is the model; anything else is all model).
+    params : dict
+        The branch's fit parameters, as :func:`route_fit_params` gave them.
+    routing : bool or None, default=None
+        Whether they are routed metadata; None: whether metadata routing is
+        enabled (``partial_fit``, which routes nothing, says False).
+
+    Returns
+    -------
+    view_params : dict
+        What the view's ``fit_transform`` takes: ``step__param`` keys
+        without routing; with it, the parameters the view's steps request.
+    model_params : dict
+        What the model's ``fit`` takes.
+    """
+    if not isinstance(estimator, Pipeline):
+        return {}, dict(params)
+    last = estimator.steps[-1][0]
+    if _routing_enabled() if routing is None else routing:
+        routed = process_routing(estimator, "fit", **params)
+        view = estimator[:-1] if len(estimator.steps) > 1 else None
+        consumed = (
+            view.get_metadata_routing().consumes("fit_transform", params)
+            if view is not None
+            else set()
+        )
+        return {k: v for k, v in params.items() if k in consumed}, dict(
+            routed[last].fit
+        )
+    prefix = f"{last}__"
+    model = {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
+    view = {k: v for k, v in params.items() if not k.startswith(prefix)}
+    return view, model
+
+
+def step_params(view_params, step):
+    """The parameters of one view step, from the view's ``step__param`` keys."""
+    prefix = f"{step}__"
+    return {k[len(prefix) :]: v for k, v in view_params.items() if k.startswith(prefix)}
