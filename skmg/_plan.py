@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from ._compat import _check_method_params, _safe_indexing
 from ._outputs import branch_output
+from ._samplers import fit_branch
 
 
 class Task:
@@ -91,7 +92,7 @@ def _fit_task(
             params = _check_method_params(X, fit_params, train)
         iterations = None
         if stopping is None:
-            estimator.fit(X_fit, y_fit, **params)
+            fit_branch(estimator, X_fit, y_fit, params)
         else:
             validation = None
             if stopping.mode == "fold" and test is not None:
