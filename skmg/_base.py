@@ -56,6 +56,7 @@ from ._outputs import (
     output_width,
 )
 from ._plan import _task_error as _plan_task_error
+from ._samplers import check_branch_params
 from .fusion import FUSIONS, make_fusion
 from .fusion._base import cross_val_fuse_score
 from .fusion._scoring import block_response, score_response
@@ -521,6 +522,8 @@ class _BaseMultiGranularity(
         active = [(n, e) for n, e in zip(names, estimators) if not _is_drop(e)]
         names = [n for n, _ in active]
         estimators = [e for _, e in active]
+        for name, est, params in zip(names, estimators, branch_params):
+            check_branch_params(name, est, params, _num_samples(X))
         self._check_passthrough(strategy)
         if self._is_multilabel() and not strategy.multilabel:
             raise ValueError(

@@ -34,6 +34,7 @@ pytest.importorskip("imblearn")
 from imblearn.over_sampling import SMOTE, RandomOverSampler  # noqa: E402
 from imblearn.pipeline import make_pipeline  # noqa: E402
 from imblearn.under_sampling import (  # noqa: E402
+    ClusterCentroids,
     RandomUnderSampler,
 )
 
@@ -83,6 +84,17 @@ class _RecordingLogistic(LogisticRegression):
         self.fit_rows_ = _rows(X)
         self.fit_y_ = np.asarray(y).copy()
         self.fit_weights_ = sample_weight
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+FITS = []  # every fit of a _CountingLogistic
+
+
+class _CountingLogistic(LogisticRegression):
+    """Says in FITS when it is fitted."""
+
+    def fit(self, X, y, sample_weight=None):
+        FITS.append(type(self).__name__)
         return super().fit(X, y, sample_weight=sample_weight)
 
 
@@ -347,3 +359,37 @@ def test_sample_weight_follows_the_rows_under_metadata_routing():
     recorder = model.named_estimators_["rus"][-1]
     expected = _sampled_rows(np.arange(len(Y)))
     assert np.array_equal(recorder.fit_weights_, WEIGHTS[expected])
+
+
+@pytest.mark.parametrize(
+    "sampler, name",
+    [(SMOTE(random_state=0), "SMOTE"), (ClusterCentroids(random_state=0), "Cluster")],
+)
+@pytest.mark.parametrize("routing", [False, True])
+def test_sample_weight_is_refused_before_any_fit_for_a_sampler_making_rows(
+    sampler, name, routing
+):
+    """A sampler that makes new rows has no weights for them: fit raises a
+    ValueError naming the branch, the step and the sampler, before any
+    branch is fitted."""
+    FITS.clear()
+    with config_context(enable_metadata_routing=routing):
+        model_step = LogisticRegression()
+        first = _CountingLogistic()
+        if routing:
+            model_step.set_fit_request(sample_weight=True)
+            first.set_fit_request(sample_weight=True)
+        model = MultiGranularityClassifier(
+            [("first", first), ("made", make_pipeline(sampler, model_step))], cv=3
+        )
+        message = (
+            r"branch 'made' cannot give its step 'logisticregression' the fit "
+            rf"parameters \['sample_weight'\] \(one value per row\): its sampler "
+            rf"'{name.lower()}\w*' \({name}\w*\) makes new rows"
+        )
+        with pytest.raises(ValueError, match=message):
+            model.fit(X, Y, sample_weight=WEIGHTS)
+        assert FITS == []
+        # without weights, the same branches fit
+        model.fit(X, Y)
+    assert FITS
