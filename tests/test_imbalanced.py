@@ -56,7 +56,9 @@ X = np.column_stack([np.arange(len(X_RAW)) / 1000, X_RAW])
 
 
 def _rows(X):
+    """The rows of ``X``, read from its column 0."""
     return np.rint(np.asarray(X)[:, 0] * 1000).astype(int)
+
 
 N_ROUNDS = 500
 
@@ -243,11 +245,10 @@ def test_cascade_level_feeds_the_sampled_rows_their_previous_outputs(
     recorder = level_branch.model_
     rows = np.arange(len(Y))
     if early_stopping == "inner":
-        rows = np.sort(
-            train_test_split(
-                rows, test_size=0.1, stratify=Y, random_state=_SPLIT_SEED
-            )[0]
+        split = train_test_split(
+            rows, test_size=0.1, stratify=Y, random_state=_SPLIT_SEED
         )
+        rows = np.sort(split[0])
     expected = _sampled_rows(rows)
     assert np.array_equal(recorder.fit_rows_, expected)
     assert np.array_equal(recorder.fit_y_, Y[expected])
