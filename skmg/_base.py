@@ -349,7 +349,7 @@ class _BaseMultiGranularity(
         strategy = self._make_strategy()
         check_fusion(self, strategy, branches, state, sample_weight)
         params, split_params = route_fit_params(
-            self, branches, sample_weight, groups, fit_params, self._prefit()
+            self, branches, len(y), sample_weight, groups, fit_params, self._prefit()
         )
         names = [name for name, _ in branches]
         estimators = [estimator for _, estimator in branches]

@@ -8,7 +8,8 @@ LightGBM (``eval_set`` and the ``early_stopping`` callback), XGBoost
 (``X_val``/``y_val``, scikit-learn >= 1.7; its own internal split before).
 A branch that is a ``Pipeline`` is early-stopped through its last step: the
 preceding steps are fitted on the training rows and transform the validation
-rows. Any other branch is fitted as given.
+rows; its samplers (an imbalanced-learn ``Pipeline``) resample the training
+rows only. Any other branch is fitted as given.
 
 :class:`EarlyStopping` is the setting a task of the plan carries; it is
 picklable and hashable by joblib, so a ``memory`` cache keys on it.
@@ -28,6 +29,7 @@ from sklearn.pipeline import Pipeline
 from ._compat import SKLEARN_VERSION, _check_method_params, _safe_indexing
 from ._levels import LevelBranch
 from ._params import split_branch_params
+from ._samplers import fit_branch, fit_head, has_samplers, transform_head
 
 # The seed of the "inner" validation split: the same rows for every run.
 _SPLIT_SEED = 0
@@ -88,7 +90,7 @@ class EarlyStopping:
         """
         adapter, model = find_adapter(estimator)
         if adapter is None:
-            estimator.fit(X, y, **params)
+            fit_branch(estimator, X, y, params)
             return None
 
         # the model that gets fitted: the branch of an augmented level fits
@@ -99,12 +101,12 @@ class EarlyStopping:
         if self.mode == "fold" and validation is None:
             if self.iterations is not None:  # else no fold model early-stopped
                 adapter.set_iterations(model, self.iterations)
-            estimator.fit(X, y, **params)
+            fit_branch(estimator, X, y, params)
             return adapter.iterations(fitted())
         if not adapter.takes_validation_rows:
             # the model holds out a share of the rows it is given itself
             adapter.stop_internally(model, self)
-            estimator.fit(X, y, **params)
+            fit_branch(estimator, X, y, params)
             return adapter.iterations(fitted())
         if validation is None:
             X, y, params, validation = self._inner_split(X, y, params)
@@ -116,13 +118,17 @@ class EarlyStopping:
         head_params, model_params = split_branch_params(_branch(estimator), params)
         adapter.check_params(model_params)
         if isinstance(estimator, LevelBranch):
-            X, X_val, model_params = estimator.fit_view(X, y, params, X_val)
+            X, y, X_val, model_params = estimator.fit_view(X, y, params, X_val)
             adapter.fit(
                 estimator.model_, X, y, model_params, X_val, y_val, weights, self
             )
             estimator.fitted()
             return adapter.iterations(estimator.model_)
-        if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
+        if has_samplers(estimator):
+            # the samplers resample the training rows, never the validation rows
+            X, y, model_params, _ = fit_head(estimator, X, y, params)
+            X_val = transform_head(estimator.steps[:-1], X_val)
+        elif isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
             head = estimator[:-1]
             X = head.fit_transform(X, y, **head_params)
             X_val = head.transform(X_val)

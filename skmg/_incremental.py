@@ -18,9 +18,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import _check_sample_weight
 from ._outputs import design_blocks, fitted_output, output_width
-from ._params import sample_weight_params, split_branch_params, step_params
+from ._params import sample_weight_params, split_branch_params
 from ._plan import _task_error
 from ._record import FitRecord, FittedLevel
+from ._samplers import step_params
 from ._validation import is_drop, validate_granularities
 from .fusion._scoring import block_response, score_response
 
@@ -174,6 +175,7 @@ def _partial_fit_branch(name, estimator, X, y, n_classes, sample_weight):
     try:
         if isinstance(estimator, Pipeline):
             *views, (_, model) = estimator.steps
+            per_step = step_params(estimator, view_params, routing=False)
             for step_name, step in views:
                 if step in (None, "passthrough"):
                     continue
@@ -181,7 +183,7 @@ def _partial_fit_branch(name, estimator, X, y, n_classes, sample_weight):
                     if not _is_fitted(step):
                         step.fit(X, y)
                 else:
-                    step.partial_fit(X, y, **step_params(view_params, step_name))
+                    step.partial_fit(X, y, **per_step[step_name])
                 X = step.transform(X)
         else:
             model = estimator

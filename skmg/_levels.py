@@ -21,6 +21,7 @@ from ._outputs import VALUE, aggregate, branch_output, fitted_output
 from ._params import split_branch_params
 from ._plan import Task, _task_error, run_plan
 from ._record import FittedLevel
+from ._samplers import fit_head, has_samplers, is_sampler, transform_head
 
 
 class FitSettings(NamedTuple):
@@ -367,6 +368,14 @@ def augmented_input(X, outputs):
     return np.hstack([X, *blocks])
 
 
+def _join(view, previous):
+    """The model's input of an augmented level: the view, then the previous
+    outputs."""
+    if sp.issparse(view) or sp.issparse(previous):
+        return sp.hstack([sp.csr_matrix(view), previous], format="csr")
+    return np.hstack([view, previous])
+
+
 def _is_pandas(X):
     return type(X).__module__.startswith("pandas") and hasattr(X, "iloc")
 
@@ -413,11 +422,28 @@ class LevelBranch(BaseEstimator):
             return X
         if fit:
             view = self.view_.fit_transform(original, y, **params)
-        else:
-            view = self.view_.transform(original)
-        if sp.issparse(view) or sp.issparse(previous):
-            return sp.hstack([sp.csr_matrix(view), previous], format="csr")
-        return np.hstack([view, previous])
+        else:  # samplers are skipped, as imbalanced-learn's Pipeline does
+            view = transform_head(self.view_.steps, original)
+        return _join(view, previous)
+
+    def _fit_sampled(self, estimator, X, y, fit_params):
+        """Fit the view of a Pipeline with samplers: the previous outputs and
+        the target follow the rows its samplers keep."""
+        original, previous = self._split(X)
+        view, y, model_params, rows = fit_head(estimator, original, y, fit_params)
+        if rows is None:
+            sampler = next(
+                f"{name!r} ({type(step).__name__})"
+                for name, step in estimator.steps[:-1]
+                if is_sampler(step) and not hasattr(step, "sample_indices_")
+            )
+            raise ValueError(
+                f"the sampler {sampler} makes new rows, which have no outputs of "
+                "the previous level for this level's model; in a level fed the "
+                "previous outputs, use a sampler that selects rows (such as "
+                "RandomUnderSampler or RandomOverSampler)."
+            )
+        return _join(view, previous[rows]), y, model_params
 
     def fit(self, X, y, **fit_params):
         """Fit the view on the original features, the model on both.
@@ -438,31 +464,37 @@ class LevelBranch(BaseEstimator):
         self : object
             The fitted branch.
         """
-        Z, _, model_params = self.fit_view(X, y, fit_params)
+        Z, y, _, model_params = self.fit_view(X, y, fit_params)
         self.model_.fit(Z, y, **model_params)
         return self.fitted()
 
     def fit_view(self, X, y, fit_params, X_val=None):
         """Clone the branch and fit its view: the first half of :meth:`fit`.
 
-        Returns the model's input for ``X`` and for ``X_val`` (validation
-        rows to early-stop on, transformed by the fitted view; None if not
-        given), and the model's fit parameters. The model, ``model_``, is
-        then fitted on them, and :meth:`fitted` ends the fit.
+        Returns the model's input and target for ``X`` (resampled by the
+        samplers of an imbalanced-learn Pipeline), the model's input for
+        ``X_val`` (validation rows to early-stop on, transformed by the fitted
+        view, never resampled; None if not given), and the model's fit
+        parameters. The model, ``model_``, is then fitted on them, and
+        :meth:`fitted` ends the fit.
         """
         estimator = clone(self.estimator)
         view_params, model_params = split_branch_params(estimator, fit_params)
         if not isinstance(estimator, Pipeline):
             self.view_, self.model_ = None, estimator
-            return X, X_val, model_params
+            return X, y, X_val, model_params
         self.model_ = estimator[-1]
         if len(estimator.steps) == 1:  # no view: the model gets every column
             self.view_ = None
-            return X, X_val, model_params
+            return X, y, X_val, model_params
         self.view_ = estimator[:-1]
-        Z = self._model_input(X, fit=True, y=y, params=view_params)
+        if has_samplers(estimator):
+            # fitted in place: view_ holds the fitted steps
+            Z, y, model_params = self._fit_sampled(estimator, X, y, fit_params)
+        else:
+            Z = self._model_input(X, fit=True, y=y, params=view_params)
         Z_val = None if X_val is None else self._model_input(X_val)
-        return Z, Z_val, model_params
+        return Z, y, Z_val, model_params
 
     def fitted(self):
         """End the fit, once ``model_`` is fitted."""

@@ -16,9 +16,10 @@ from sklearn.utils.metadata_routing import process_routing
 from sklearn.utils.validation import has_fit_parameter
 
 from ._compat import _raise_for_params, _routing_enabled
+from ._samplers import check_branch_params, has_samplers, step_params
 
 
-def route_fit_params(meta, branches, sample_weight, groups, fit_params, prefit):
+def route_fit_params(meta, branches, n_rows, sample_weight, groups, fit_params, prefit):
     """The fit parameters of every branch and of the splitter.
 
     Parameters
@@ -27,6 +28,8 @@ def route_fit_params(meta, branches, sample_weight, groups, fit_params, prefit):
         The meta-estimator (its routing).
     branches : list of (str, estimator)
         The non-dropped branches.
+    n_rows : int
+        The number of rows of ``X``.
     sample_weight, groups : ndarray or None
         As given to ``fit``.
     fit_params : dict
@@ -49,7 +52,7 @@ def route_fit_params(meta, branches, sample_weight, groups, fit_params, prefit):
         routed = process_routing(meta, "fit", **fit_params)
         branch_params = [dict(routed[name].fit) for name, _ in branches]
         split_params = {} if prefit else dict(routed.splitter.split)
-        return branch_params, split_params
+        return _checked(branches, branch_params, n_rows), split_params
     _raise_for_params(fit_params, meta, "fit")
     # prefit branches are not fitted: only the fusion takes the weights
     if sample_weight is None or prefit:
@@ -58,7 +61,15 @@ def route_fit_params(meta, branches, sample_weight, groups, fit_params, prefit):
         sample_weight_params(name, estimator, sample_weight)
         for name, estimator in branches
     ]
-    return branch_params, {"groups": groups}
+    return _checked(branches, branch_params, n_rows), {"groups": groups}
+
+
+def _checked(branches, branch_params, n_rows):
+    """The branches' parameters, once each branch can take them: a sampler
+    that makes new rows has no values of per-row parameters for them."""
+    for (name, estimator), params in zip(branches, branch_params):
+        check_branch_params(name, estimator, params, n_rows)
+    return branch_params
 
 
 def sample_weight_params(name, estimator, sample_weight):
@@ -122,6 +133,10 @@ def split_branch_params(estimator, params, routing=None):
     if not isinstance(estimator, Pipeline):
         return {}, dict(params)
     last = estimator.steps[-1][0]
+    if has_samplers(estimator):
+        # fitted step by step (fit_head): the view takes the Pipeline's own
+        # parameters, the model its share of them
+        return dict(params), step_params(estimator, params, routing)[last]
     if _routing_enabled() if routing is None else routing:
         routed = process_routing(estimator, "fit", **params)
         view = estimator[:-1] if len(estimator.steps) > 1 else None
@@ -137,9 +152,3 @@ def split_branch_params(estimator, params, routing=None):
     model = {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
     view = {k: v for k, v in params.items() if not k.startswith(prefix)}
     return view, model
-
-
-def step_params(view_params, step):
-    """The parameters of one view step, from the view's ``step__param`` keys."""
-    prefix = f"{step}__"
-    return {k[len(prefix) :]: v for k, v in view_params.items() if k.startswith(prefix)}

@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from ._compat import _check_method_params, _safe_indexing
 from ._outputs import branch_output
+from ._samplers import fit_branch, has_samplers
 
 
 class Task:
@@ -122,7 +123,9 @@ def _fit_task(
                 y_fit = _safe_indexing(y, train)
                 params = _check_method_params(X, fit_params, train)
             iterations = None
-            if stopping is None:
+            if stopping is None and has_samplers(estimator) and params:
+                fit_branch(estimator, X_fit, y_fit, params)  # per-row params
+            elif stopping is None:
                 estimator.fit(X_fit, y_fit, **params)
             else:
                 validation = None
