@@ -68,6 +68,11 @@ def fit_levels(strategy, record, estimators, params, fit):
     """
     n = len(record.names)
     level = strategy.next_level([], fit.y, fit.sample_weight, n_branches=n)
+    if level is None:
+        raise ValueError(
+            f"{type(strategy).__name__}.next_level asked for no level; a fusion "
+            "strategy fits at least one (its default: every branch once)."
+        )
     sample_weight = fit.sample_weight
     while level is not None:
         _check_another_level(strategy, record, fit)

@@ -92,3 +92,17 @@ def test_level_branch_fits_view_and_model_with_their_own_parameters():
     assert scaler_width == "scaler" and model_width == 4 + 3
     assert_array_equal(scaler_weights, WEIGHTS)
     assert_array_equal(model_weights, WEIGHTS)
+
+
+def test_a_strategy_asking_for_no_level_is_refused():
+    """A strategy whose next_level asks for nothing at first is named."""
+    from skmg.fusion import AverageFusion
+
+    class Idle(AverageFusion):
+        def next_level(self, levels, y, sample_weight=None, *, n_branches):
+            return None
+
+    model = MultiGranularityClassifier([("nb", GaussianNB())], fusion=Idle())
+    with pytest.raises(ValueError, match="Idle.next_level asked for no level"):
+        model.fit(X_IRIS, Y_IRIS)
+    assert not hasattr(model, "record_")
