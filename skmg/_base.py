@@ -690,6 +690,7 @@ class _BaseMultiGranularity(
             n_classes=self._n_classes(),
             names=[names[b] for b in branches],
             multilabel=self._is_multilabel(),
+            classes=None if self._is_multilabel() else getattr(self, "classes_", None),
         )
 
     def _configured_fusion_has(self, method):

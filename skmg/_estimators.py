@@ -107,7 +107,11 @@ _TAIL_PARAMETERS = """
         ``"neg_root_mean_squared_error"``...) or a callable
         ``scorer(estimator, X, y)``; higher is better. None means accuracy
         (classifier) or R² (regressor). The estimator's own ``score`` stays
-        accuracy or R², as in scikit-learn.
+        accuracy or R², as in scikit-learn. A classifier is scored in the
+        labels of ``y`` as given, as scikit-learn scores any classifier:
+        ``"f1"`` takes class ``1`` as the positive class, a scorer's
+        ``pos_label`` is one of ``classes_``, and ``"roc_auc"`` scores the
+        probability of ``classes_[1]``.
 
     early_stopping : {"inner", "fold"} or None, default=None
         Early stopping of gradient-boosting branches: LightGBM, XGBoost,

@@ -44,8 +44,9 @@ default=("average", "weighted", "cawpe", "stacking")
         Number of folds of the second-level cross-validation.
     scoring : str or callable, default=None
         How candidates are compared: a scikit-learn scorer name or callable
-        (higher is better); None means accuracy or R² (the meta-estimators
-        fill it with their own ``scoring``).
+        (higher is better), applied in the user's labels when the outputs
+        hold them (``BranchOutputs.classes``); None means accuracy or R² (the
+        meta-estimators fill it with their own ``scoring``).
 
     Attributes
     ----------

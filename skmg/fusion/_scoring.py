@@ -87,7 +87,11 @@ def score_response(response, y, outputs, scoring=None, sample_weight=None):
     y : ndarray
         The (encoded) target.
     outputs : BranchOutputs
-        Says what the problem is (classes, multilabel).
+        Says what the problem is (classes, multilabel). Where it holds the
+        user's ``classes``, the scorer sees the user's labels: ``y`` and the
+        predictions decoded, and ``classes_`` of the scored estimator are the
+        user's classes, so that a scorer's ``pos_label`` means what it means
+        for the user's own estimator.
     scoring : str or callable, default=None
         A scikit-learn scorer name or callable ``scorer(estimator, X, y)``;
         None means accuracy (classifier) or R² (regressor).
@@ -108,8 +112,13 @@ def score_response(response, y, outputs, scoring=None, sample_weight=None):
         return float(r2_score(y, y_pred, sample_weight=sample_weight))
     scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
     if outputs.classification:
-        n_classes = len(response[PROBA][0]) if PROBA in response else outputs.n_classes
-        classes = np.arange(n_classes if n_classes is not None else 2)
+        classes = _user_classes(response, outputs)
+        if not outputs.multilabel:  # the scorer sees the user's labels
+            y = classes[np.asarray(y, dtype=np.intp)]
+            response = {
+                **response,
+                PREDICT: classes[np.asarray(response[PREDICT], dtype=np.intp)],
+            }
         estimator = _PrecomputedClassifier(response, classes)
     else:
         estimator = _PrecomputedRegressor(response)
@@ -117,3 +126,15 @@ def score_response(response, y, outputs, scoring=None, sample_weight=None):
     if sample_weight is None:
         return float(scorer(estimator, rows, y))
     return float(scorer(estimator, rows, y, sample_weight=sample_weight))
+
+
+def _user_classes(response, outputs):
+    """The class labels a scorer sees: the user's (``outputs.classes``) when
+    known, else the encoded labels ``0 .. n_classes - 1``."""
+    n_classes = len(response[PROBA][0]) if PROBA in response else outputs.n_classes
+    if n_classes is None:
+        n_classes = 2
+    classes = getattr(outputs, "classes", None)
+    if classes is not None and len(classes) == n_classes:
+        return np.asarray(classes)
+    return np.arange(n_classes)
