@@ -92,8 +92,10 @@ _TAIL_PARAMETERS = """
         default of scikit-learn, LightGBM and XGBoost estimators, ``n_jobs``,
         and of CatBoost, ``thread_count``), so workers times inner threads
         stay at the core count. A branch with an explicit ``n_jobs=-1`` (a
-        forest, say) keeps its own setting: leave it at its default to let
-        the budget apply.
+        forest, say), or a thread setting under another name of the library
+        (LightGBM's ``num_threads``, XGBoost's ``nthread``), keeps its own
+        setting: leave it at its default to let the budget apply. A thread
+        parameter documented as deprecated or without effect is left alone.
 
     verbose : int, default=0
         If non-zero, report every task of the fit plan (branch, fold, seconds)

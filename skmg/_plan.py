@@ -7,8 +7,11 @@ a nested pool. Tasks receive the full ``X`` and the fold's row indices, not a
 copy of the fold: joblib memory-maps large arrays once for all tasks.
 """
 
+import functools
+import inspect
 import os
 import pickle
+import re
 import socket
 import sys
 import time
@@ -302,9 +305,24 @@ def run_plan(
         raise _task_error(failure.error, failure.where) from failure.error
 
 
-# Thread parameters whose default (None) means "all cores" in LightGBM and
-# XGBoost, or the joblib default in scikit-learn.
-_THREAD_PARAMETERS = ("n_jobs", "nthread")
+# The names a thread parameter goes by: scikit-learn's, LightGBM's and
+# XGBoost's ``n_jobs`` (default None: the joblib default in scikit-learn,
+# every core in LightGBM and XGBoost), their aliases, and CatBoost's
+# ``thread_count``. The first of them that an estimator lists is the one the
+# budget sets.
+_THREAD_PARAMETERS = (
+    "n_jobs",
+    "nthread",
+    "nthreads",
+    "num_threads",
+    "num_thread",
+    "thread_count",
+)
+# What the documentation of a parameter says when setting it does nothing
+# (scikit-learn documents a deprecation with ``.. deprecated::``).
+_WITHOUT_EFFECT = re.compile(
+    r"\bdeprecated\b|\bno effect\b|\bnot have any effect\b", re.IGNORECASE
+)
 
 
 def with_thread_budget(estimator, threads):
@@ -314,28 +332,72 @@ def with_thread_budget(estimator, threads):
     ``n_jobs`` of scikit-learn, LightGBM and XGBoost estimators (and nested
     ones: a Pipeline's steps, a meta-estimator's estimator) when None, and
     CatBoost's ``thread_count`` when not set (CatBoost then takes every
-    core). An explicit setting (``n_jobs=-1``) is the user's and is kept.
+    core). A thread setting the user gave is kept: an explicit value
+    (``n_jobs=-1``), or one under another name of the library
+    (``num_threads`` of LightGBM, ``nthread`` of XGBoost). A parameter that
+    its estimator documents as deprecated or without effect (``n_jobs`` of
+    scikit-learn's LogisticRegression since 1.8) is left alone: setting it
+    would only make the estimator warn.
     """
     params = estimator.get_params(deep=True)
-    updates = {
-        key: threads
-        for key, value in params.items()
-        if value is None and key.rsplit("__", 1)[-1] in _THREAD_PARAMETERS
-    }
     objects = [("", estimator)] + [
         (f"{key}__", value)
         for key, value in params.items()
-        if hasattr(value, "get_params")
+        if hasattr(value, "get_params") and not isinstance(value, type)
     ]
+    updates = {}
     for prefix, obj in objects:
-        # CatBoost lists only the parameters set explicitly
-        if type(obj).__module__.startswith("catboost") and (
-            "thread_count" not in obj.get_params()
-        ):
-            updates[f"{prefix}thread_count"] = threads
+        parameter = _budget_parameter(obj)
+        if parameter is not None:
+            updates[prefix + parameter] = threads
     if updates:
         estimator.set_params(**updates)
     return estimator
+
+
+def _budget_parameter(obj):
+    """The thread parameter of ``obj`` that the budget sets, or None: none
+    at its default, or none that has an effect."""
+    own = obj.get_params(deep=False)
+    names = [name for name in _THREAD_PARAMETERS if name in own]
+    if any(own[name] is not None for name in names):
+        return None  # the user's setting
+    if not names and type(obj).__module__.startswith("catboost"):
+        # CatBoost lists only the parameters set explicitly
+        names = ["thread_count"]
+    if not names or _without_effect(type(obj), names[0]):
+        return None
+    return names[0]
+
+
+@functools.cache
+def _without_effect(cls, name):
+    """Whether the documentation of ``cls`` says that its parameter ``name``
+    is deprecated or has no effect."""
+    for doc in (inspect.getdoc(cls), inspect.getdoc(cls.__init__)):
+        entry = _parameter_entry(doc or "", name)
+        if entry is not None:
+            return _WITHOUT_EFFECT.search(entry) is not None
+    return False
+
+
+def _parameter_entry(doc, name):
+    """The entry of parameter ``name`` in a numpydoc docstring (its line and
+    the indented lines below it), or None."""
+    lines = doc.splitlines()
+    for i, line in enumerate(lines):
+        match = re.match(rf"(\s*){re.escape(name)}\s*:", line)
+        if match is None:
+            continue
+        indent = len(match.group(1))
+        entry = [line]
+        for following in lines[i + 1 :]:
+            stripped = following.strip()
+            if stripped and len(following) - len(following.lstrip()) <= indent:
+                break
+            entry.append(following)
+        return "\n".join(entry)
+    return None
 
 
 def _inner_threads(n_jobs):
