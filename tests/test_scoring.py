@@ -197,3 +197,24 @@ def test_multilabel_scores_are_those_of_the_indicator_matrix():
         expected = f1_score(Ym, (proba > 0.5).astype(int), average="micro")
         score = clf.granularity_scores_.get(name, clf.fusion_score_)
         assert score == pytest.approx(expected, rel=1e-12), name
+
+
+@pytest.mark.parametrize(
+    "scoring, needs",
+    [("neg_log_loss", "predict_proba"), ("roc_auc", "decision_function or")],
+)
+def test_a_scoring_of_probabilities_on_predicted_labels_names_the_parameters(
+    scoring, needs
+):
+    """A scoring that needs probabilities or decision values, with
+    stack_method="predict" (labels only), is refused naming scoring and
+    stack_method (it named an internal class)."""
+    model = MultiGranularityClassifier(
+        _branches(), scoring=scoring, stack_method="predict", fusion="average"
+    )
+    with pytest.raises(
+        ValueError,
+        match=rf"scoring='{scoring}' scores {needs}.* predicted labels only "
+        r"\(stack_method='predict'\)",
+    ):
+        model.fit(X, Y01)

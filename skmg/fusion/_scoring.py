@@ -123,9 +123,25 @@ def score_response(response, y, outputs, scoring=None, sample_weight=None):
     else:
         estimator = _PrecomputedRegressor(response)
     rows = np.arange(len(y))
-    if sample_weight is None:
-        return float(scorer(estimator, rows, y))
-    return float(scorer(estimator, rows, y, sample_weight=sample_weight))
+    params = {} if sample_weight is None else {"sample_weight": sample_weight}
+    try:
+        return float(scorer(estimator, rows, y, **params))
+    except AttributeError as exc:
+        if type(estimator).__name__ not in str(exc):
+            raise
+        # the scorer asked for an output that was not computed
+        needs = getattr(scorer, "_response_method", None)
+        needs = " or ".join([needs] if isinstance(needs, str) else needs or [])
+        given = [method for method in (PROBA, DECISION) if method in response]
+        kinds = sorted(set(outputs.kinds))
+        raise ValueError(
+            f"scoring={scoring!r} scores {needs or 'an output'} of the model, "
+            f"but the outputs scored give "
+            f"{' and '.join(given) if given else 'predicted labels only'} "
+            f"(stack_method={kinds[0] if len(kinds) == 1 else kinds!r}); use a "
+            "scoring of labels (such as 'accuracy' or 'f1'), or a stack_method "
+            "whose outputs the scoring takes."
+        ) from None
 
 
 def _user_classes(response, outputs):
