@@ -20,6 +20,7 @@ from contextlib import nullcontext
 
 import numpy as np
 from joblib import cpu_count, effective_n_jobs, parallel_config
+from joblib.externals.loky.backend.reduction import dump as loky_dump
 from sklearn.base import clone
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_memory
@@ -247,11 +248,14 @@ def run_plan(
     n_folds = len(folds)
     inner_threads = _inner_threads(n_jobs)
 
-    def arguments(task):
-        train, test = (None, None) if task.fold is None else folds[task.fold]
+    def place(task):
         where = f"{subject} {task.name!r} failed in {task.describe(n_folds)}"
         if level is not None and level > 1:
             where += f" of level {level}"
+        return where
+
+    def arguments(task):
+        train, test = (None, None) if task.fold is None else folds[task.fold]
         estimator = clone(estimators[task.branch])
         if inner_threads is not None:
             with_thread_budget(estimator, inner_threads)
@@ -264,7 +268,7 @@ def run_plan(
             methods[task.branch],
             n_classes,
             fit_params[task.branch],
-            where,
+            place(task),
             task.fold is None or keep_fold_models,
             None if stopping is None else stopping[task.branch],
         )
@@ -272,7 +276,9 @@ def run_plan(
     fit_task = check_memory(memory).cache(_fit_task)
     caller = _process_id()
     jobs = (
-        delayed(_run_task)(index, fit_task, inner_threads, caller, *arguments(task))
+        delayed(_run_task)(
+            index, fit_task, inner_threads, caller, place(task), *arguments(task)
+        )
         for index, task in enumerate(tasks)
     )
     # Threads of this process share its BLAS/OpenMP pools: limit them once
@@ -411,8 +417,12 @@ def _inner_threads(n_jobs):
     return max(1, cpu_count() // n_workers)
 
 
-def _run_task(index, function, inner_threads, caller, *args):
+def _run_task(index, function, inner_threads, caller, where, *args):
     """Run one task under its thread budget; return it with its index.
+
+    In a worker process, the fitted model must be pickled to go back to the
+    caller: it is tried here, so that a model that cannot be pickled is
+    reported with its task (``where``), not as a bare pickling error.
 
     The budget limits the BLAS and OpenMP pools (threadpoolctl) and the
     joblib calls inside the branch (estimators with ``n_jobs=None``), so
@@ -430,7 +440,33 @@ def _run_task(index, function, inner_threads, caller, *args):
     limit = not in_caller and inner_threads is not None
     pools = threadpool_limits(inner_threads) if limit else nullcontext()
     with pools, parallel_config(backend="threading", n_jobs=inner_threads):
-        return index, function(*args)
+        result = function(*args)
+    if not in_caller:
+        _check_sendable(result[0], where)
+    return index, result
+
+
+class _Discard:
+    """A file that forgets what is written to it."""
+
+    def write(self, data):
+        return len(memoryview(data))
+
+
+def _check_sendable(estimator, where):
+    """Pickle ``estimator`` (None: nothing) with the pickler of joblib's
+    workers, as they will to send it back, into nothing (no copy is kept);
+    raise a _TaskFailure naming the task if it cannot be pickled."""
+    if estimator is None:
+        return
+    try:
+        loky_dump(estimator, _Discard(), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        raise _TaskFailure(
+            _portable(exc),
+            f"{where} (its fitted model cannot be pickled to leave the worker "
+            "process)",
+        ) from exc
 
 
 def _process_id():

@@ -3,6 +3,7 @@
 import io
 import os
 import re
+import threading
 import warnings
 
 import numpy as np
@@ -211,3 +212,30 @@ def test_budget_keeps_an_explicit_catboost_thread_count():
     assert (
         "thread_count" not in catboost.CatBoostRegressor(thread_count=-1).get_params()
     )
+
+
+class _Locked(GaussianNB):
+    """GaussianNB whose fitted model holds a lock, which cannot be pickled."""
+
+    def fit(self, X, y, sample_weight=None):
+        super().fit(X, y, sample_weight=sample_weight)
+        self.lock_ = threading.Lock()
+        return self
+
+
+@pytest.mark.parametrize(
+    "refit, task", [(True, "the refit on all rows"), (False, r"fold \d/3")]
+)
+def test_a_fitted_model_that_cannot_leave_its_worker_names_its_task(refit, task):
+    """Under n_jobs=2 (worker processes) a fitted model that cannot be
+    pickled back is reported with its branch and task, not as a bare
+    "cannot pickle '_thread.lock'"; in the caller's process it fits."""
+    branches = [("nb", GaussianNB()), ("locked", _Locked())]
+    model = MultiGranularityClassifier(branches, cv=3, refit=refit, n_jobs=2)
+    message = (
+        rf"branch 'locked' failed in {task} \(its fitted model cannot be pickled "
+        r"to leave the worker process\): cannot pickle '_thread.lock' object"
+    )
+    with pytest.raises(TypeError, match=message):
+        model.fit(X, Y)
+    assert hasattr(model.set_params(n_jobs=1).fit(X, Y), "fusion_")
