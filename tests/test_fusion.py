@@ -11,6 +11,7 @@ from sklearn.datasets import load_digits, make_classification
 from sklearn.dummy import DummyClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV, KFold, train_test_split
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
@@ -495,3 +496,17 @@ def test_fusion_sample_weights_summing_to_zero_are_refused(fusion, kind):
     if hasattr(fusion, "partial_fit"):
         with pytest.raises(ValueError, match="'sample_weight' of the fusion step"):
             clone(fusion).partial_fit(outputs, y, sample_weight=np.zeros(len(y)))
+
+
+def test_averaged_probabilities_stay_within_zero_and_one():
+    """A weighted mean of probabilities of 1 can exceed 1 by a rounding
+    error (weights 1, 1, 7: 1.0000000000000002), which scikit-learn's
+    log-loss refuses: predict_proba keeps it at 1."""
+    y = np.array([0, 1])
+    outputs = BranchOutputs(
+        [np.eye(2)[y]] * 3, kinds=["predict_proba"] * 3, n_classes=2
+    )
+    fusion = AverageFusion(weights=[1, 1, 7]).fit(outputs, y)
+    proba = fusion.predict_proba(outputs)
+    assert_array_equal(proba, np.eye(2)[y])
+    assert log_loss(y, proba) < 1e-12

@@ -169,7 +169,9 @@ class _WeightedAverage(BaseFusion):
         proba : ndarray of shape (n_samples, n_classes)
             Class probabilities.
         """
-        return self._mean(outputs)
+        # a mean of probabilities may exceed 1 by a rounding error, which
+        # scikit-learn's log-loss refuses
+        return np.clip(self._mean(outputs), 0.0, 1.0)
 
     def _responds(self, method, kinds):
         if method == PROBA:
