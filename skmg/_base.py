@@ -488,13 +488,12 @@ class _BaseMultiGranularity(
 
 
 def _problem(state, y):
-    """``(n_classes, multilabel, n_targets)`` of the problem being fitted:
-    the number of classes (None for a regressor and a multilabel target),
-    and the number of output columns of a regressor (None: a classifier)."""
+    """``(n_classes, multilabel, n_targets[, classes])`` of the problem: see
+    :class:`~skmg._record.FitRecord`."""
     classes = state.get("classes_")
     multilabel = bool(state.get("_multilabel", False))
     if classes is None:  # a regressor: one column per target
         return None, False, (y.shape[1] if y.ndim == 2 else 1)
     if multilabel:
         return None, True, len(classes)
-    return len(classes), False, None
+    return len(classes), False, None, classes

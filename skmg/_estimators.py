@@ -92,8 +92,10 @@ _TAIL_PARAMETERS = """
         default of scikit-learn, LightGBM and XGBoost estimators, ``n_jobs``,
         and of CatBoost, ``thread_count``), so workers times inner threads
         stay at the core count. A branch with an explicit ``n_jobs=-1`` (a
-        forest, say) keeps its own setting: leave it at its default to let
-        the budget apply.
+        forest, say), or a thread setting under another name of the library
+        (LightGBM's ``num_threads``, XGBoost's ``nthread``), keeps its own
+        setting: leave it at its default to let the budget apply. A thread
+        parameter documented as deprecated or without effect is left alone.
 
     verbose : int, default=0
         If non-zero, report every task of the fit plan (branch, fold, seconds)
@@ -107,7 +109,11 @@ _TAIL_PARAMETERS = """
         ``"neg_root_mean_squared_error"``...) or a callable
         ``scorer(estimator, X, y)``; higher is better. None means accuracy
         (classifier) or R² (regressor). The estimator's own ``score`` stays
-        accuracy or R², as in scikit-learn.
+        accuracy or R², as in scikit-learn. A classifier is scored in the
+        labels of ``y`` as given, as scikit-learn scores any classifier:
+        ``"f1"`` takes class ``1`` as the positive class, a scorer's
+        ``pos_label`` is one of ``classes_``, and ``"roc_auc"`` scores the
+        probability of ``classes_[1]``.
 
     early_stopping : {"inner", "fold"} or None, default=None
         Early stopping of gradient-boosting branches: LightGBM, XGBoost,

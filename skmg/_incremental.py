@@ -94,7 +94,8 @@ def _start(meta, y):
         meta._is_classifier(),
     )
     n_classes = meta._n_classes()
-    record = FitRecord(names, methods, n_classes)
+    classes = meta.classes_ if n_classes is not None else None
+    record = FitRecord(names, methods, n_classes, classes=classes)
     models = [clone(est) for _, est in branches]
     record.add_level(
         FittedLevel(range(len(names)), models),

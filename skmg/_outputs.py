@@ -46,6 +46,11 @@ default=None
         Whether the target is a multilabel indicator matrix (``n_classes`` is
         then None and each block has one column per label: the probability
         of the label, its decision value or its predicted 0/1).
+    classes : ndarray of shape (n_classes,), default=None
+        The user's class labels behind the encoded labels
+        ``0 .. n_classes - 1`` (the meta-estimator's ``classes_``), so that
+        scorers see the labels the user gave; None means the encoded labels
+        are the labels.
 
     Examples
     --------
@@ -69,9 +74,11 @@ default=None
         names=None,
         features=None,
         multilabel=False,
+        classes=None,
     ):
         super().__init__(blocks)
         self.multilabel = multilabel
+        self.classes = classes
         self.kinds = [PREDICT] * len(self) if kinds is None else list(kinds)
         self.n_classes = n_classes
         self.names = (
@@ -115,7 +122,7 @@ default=None
         return self.with_blocks([block[rows] for block in self], features=features)
 
     def with_blocks(self, blocks, *, kinds=None, names=None, features=None):
-        """Other blocks of the same problem (same number of classes).
+        """Other blocks of the same problem (same classes).
 
         Parameters
         ----------
@@ -140,6 +147,7 @@ default=None
             names=self.names if names is None else names,
             features=features,
             multilabel=self.multilabel,
+            classes=self.classes,
         )
 
 

@@ -7,8 +7,11 @@ a nested pool. Tasks receive the full ``X`` and the fold's row indices, not a
 copy of the fold: joblib memory-maps large arrays once for all tasks.
 """
 
+import functools
+import inspect
 import os
 import pickle
+import re
 import socket
 import sys
 import time
@@ -18,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 from joblib import cpu_count, effective_n_jobs, parallel_config
+from joblib.externals.loky.backend.reduction import dump as loky_dump
 from sklearn.base import clone
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_memory
@@ -147,6 +151,8 @@ def _fit_task(
         # carry the original to the caller, which raises it with the context.
         raise _TaskFailure(_portable(exc), where) from exc
     model = estimator if keep else None
+    if model is not None and _process_id() != caller:
+        _check_sendable(model, where)  # it leaves the worker: say whose it is
     return TaskResult(task, model, output, seconds, iterations)
 
 
@@ -349,9 +355,24 @@ def _run_reporting(tasks, jobs, n_jobs, n_folds):
     return results
 
 
-# Thread parameters whose default (None) means "all cores" in LightGBM and
-# XGBoost, or the joblib default in scikit-learn.
-_THREAD_PARAMETERS = ("n_jobs", "nthread")
+# The names a thread parameter goes by: scikit-learn's, LightGBM's and
+# XGBoost's ``n_jobs`` (default None: the joblib default in scikit-learn,
+# every core in LightGBM and XGBoost), their aliases, and CatBoost's
+# ``thread_count``. The first of them that an estimator lists is the one the
+# budget sets.
+_THREAD_PARAMETERS = (
+    "n_jobs",
+    "nthread",
+    "nthreads",
+    "num_threads",
+    "num_thread",
+    "thread_count",
+)
+# What the documentation of a parameter says when setting it does nothing
+# (scikit-learn documents a deprecation with ``.. deprecated::``).
+_WITHOUT_EFFECT = re.compile(
+    r"\bdeprecated\b|\bno effect\b|\bnot have any effect\b", re.IGNORECASE
+)
 
 
 def with_thread_budget(estimator, threads):
@@ -361,28 +382,72 @@ def with_thread_budget(estimator, threads):
     ``n_jobs`` of scikit-learn, LightGBM and XGBoost estimators (and nested
     ones: a Pipeline's steps, a meta-estimator's estimator) when None, and
     CatBoost's ``thread_count`` when not set (CatBoost then takes every
-    core). An explicit setting (``n_jobs=-1``) is the user's and is kept.
+    core). A thread setting the user gave is kept: an explicit value
+    (``n_jobs=-1``), or one under another name of the library
+    (``num_threads`` of LightGBM, ``nthread`` of XGBoost). A parameter that
+    its estimator documents as deprecated or without effect (``n_jobs`` of
+    scikit-learn's LogisticRegression since 1.8) is left alone: setting it
+    would only make the estimator warn.
     """
     params = estimator.get_params(deep=True)
-    updates = {
-        key: threads
-        for key, value in params.items()
-        if value is None and key.rsplit("__", 1)[-1] in _THREAD_PARAMETERS
-    }
     objects = [("", estimator)] + [
         (f"{key}__", value)
         for key, value in params.items()
-        if hasattr(value, "get_params")
+        if hasattr(value, "get_params") and not isinstance(value, type)
     ]
+    updates = {}
     for prefix, obj in objects:
-        # CatBoost lists only the parameters set explicitly
-        if type(obj).__module__.startswith("catboost") and (
-            "thread_count" not in obj.get_params()
-        ):
-            updates[f"{prefix}thread_count"] = threads
+        parameter = _budget_parameter(obj)
+        if parameter is not None:
+            updates[prefix + parameter] = threads
     if updates:
         estimator.set_params(**updates)
     return estimator
+
+
+def _budget_parameter(obj):
+    """The thread parameter of ``obj`` that the budget sets, or None: none
+    at its default, or none that has an effect."""
+    own = obj.get_params(deep=False)
+    names = [name for name in _THREAD_PARAMETERS if name in own]
+    if any(own[name] is not None for name in names):
+        return None  # the user's setting
+    if not names and type(obj).__module__.startswith("catboost"):
+        # CatBoost lists only the parameters set explicitly
+        names = ["thread_count"]
+    if not names or _without_effect(type(obj), names[0]):
+        return None
+    return names[0]
+
+
+@functools.cache
+def _without_effect(cls, name):
+    """Whether the documentation of ``cls`` says that its parameter ``name``
+    is deprecated or has no effect."""
+    for doc in (inspect.getdoc(cls), inspect.getdoc(cls.__init__)):
+        entry = _parameter_entry(doc or "", name)
+        if entry is not None:
+            return _WITHOUT_EFFECT.search(entry) is not None
+    return False
+
+
+def _parameter_entry(doc, name):
+    """The entry of parameter ``name`` in a numpydoc docstring (its line and
+    the indented lines below it), or None."""
+    lines = doc.splitlines()
+    for i, line in enumerate(lines):
+        match = re.match(rf"(\s*){re.escape(name)}\s*:", line)
+        if match is None:
+            continue
+        indent = len(match.group(1))
+        entry = [line]
+        for following in lines[i + 1 :]:
+            stripped = following.strip()
+            if stripped and len(following) - len(following.lstrip()) <= indent:
+                break
+            entry.append(following)
+        return "\n".join(entry)
+    return None
 
 
 def _inner_threads(n_jobs):
@@ -398,6 +463,10 @@ def _inner_threads(n_jobs):
 
 def _budget(inner_threads, caller):
     """The thread budget of one task, as a context.
+
+    In a worker process, the fitted model must be pickled to go back to the
+    caller: it is tried here, so that a model that cannot be pickled is
+    reported with its task (``where``), not as a bare pickling error.
 
     The budget limits the BLAS and OpenMP pools (threadpoolctl) and the
     joblib calls inside the branch (estimators with ``n_jobs=None``), so
@@ -418,6 +487,28 @@ def _budget(inner_threads, caller):
         budget.enter_context(threadpool_limits(inner_threads))
     budget.enter_context(parallel_config(backend="threading", n_jobs=inner_threads))
     return budget
+
+
+class _Discard:
+    """A file that forgets what is written to it."""
+
+    def write(self, data):
+        return len(memoryview(data))
+
+
+def _check_sendable(estimator, where):
+    """Pickle ``estimator`` (None: nothing) with the pickler of joblib's
+    workers, as they will to send it back, into nothing (no copy is kept);
+    raise a _TaskFailure naming the task if it cannot be pickled."""
+    if estimator is None:
+        return
+    try:
+        loky_dump(estimator, _Discard(), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        raise _TaskFailure(
+            _portable(exc),
+            f"{where} (its fitted model cannot be pickled to leave the worker process)",
+        ) from exc
 
 
 def _process_id():

@@ -47,6 +47,9 @@ class FitRecord:
         Whether the target is a multilabel indicator matrix.
     n_targets : int or None, default=None
         The number of columns of a regressor's outputs (None: any).
+    classes : ndarray or None, default=None
+        The user's class labels behind the encoded labels of a single-label
+        classifier (scorers see them); None otherwise.
 
     Attributes
     ----------
@@ -72,12 +75,15 @@ class FitRecord:
         that block in the design matrix (:meth:`transform`).
     """
 
-    def __init__(self, names, methods, n_classes, multilabel=False, n_targets=None):
+    def __init__(
+        self, names, methods, n_classes, multilabel=False, n_targets=None, classes=None
+    ):
         self.names = list(names)
         self.methods = list(methods)
         self.n_classes = n_classes
         self.multilabel = multilabel
         self.n_targets = n_targets
+        self.classes = classes
         self.levels = []
         self.first_models = [None] * len(self.names)
         self.first_blocks = [None] * len(self.names)
@@ -99,6 +105,7 @@ class FitRecord:
             n_classes=self.n_classes,
             names=[self.names[b] for b in branches],
             multilabel=self.multilabel,
+            classes=self.classes,
         )
 
     def add_level(self, level, blocks, covered):

@@ -11,6 +11,7 @@ from sklearn.datasets import load_digits, make_classification
 from sklearn.dummy import DummyClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV, KFold, train_test_split
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
@@ -20,8 +21,11 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from skmg import MultiGranularityClassifier, MultiGranularityRegressor
 from skmg.fusion import (
+    AutoFusion,
     AverageFusion,
+    BranchOutputs,
     CascadeFusion,
+    CAWPEFusion,
     GreedyFusion,
     ResidualFusion,
     StackingFusion,
@@ -409,3 +413,100 @@ def test_refit_forgets_the_previous_fusion():
     model.set_params(fusion="average").fit(X_SMALL, Y_SMALL)
     assert not hasattr(model, "final_estimator_")
     assert isinstance(model.fusion_, AverageFusion)
+
+
+# -- limits and invalid input ----------------------------------------------------
+
+
+def _right_on(y, n_right):
+    """Probabilities that give the true class of the first ``n_right`` rows
+    (0.9) and the other class elsewhere."""
+    right = np.arange(len(y)) < n_right
+    predicted = np.where(right, y, 1 - y)
+    return np.eye(2)[predicted] * 0.8 + 0.1
+
+
+def test_cawpe_with_a_huge_alpha_picks_the_best_branch():
+    """CAWPE's weights are accuracy ** alpha normalised: alpha=1e5 puts all
+    the weight on the best branches (shared by equal ones), as the limit it
+    approaches, instead of equal weights when every power underflows; for a
+    moderate alpha the weights are the plain formula."""
+    y = np.tile([0, 1], 50)
+    outputs = BranchOutputs(
+        [_right_on(y, 90), _right_on(y, 80), _right_on(y, 90)],
+        kinds=["predict_proba"] * 3,
+        n_classes=2,
+    )
+    huge = CAWPEFusion(alpha=1e5).fit(outputs, y)
+    assert_allclose(huge.accuracies_, [0.9, 0.8, 0.9])
+    assert_array_equal(huge.weights_, [0.5, 0.0, 0.5])
+    moderate = CAWPEFusion(alpha=50).fit(outputs, y)
+    powered = np.array([0.9, 0.8, 0.9]) ** 50
+    assert_allclose(moderate.weights_, powered / powered.sum(), rtol=1e-12)
+    assert_array_equal(CAWPEFusion(alpha=0).fit(outputs, y).weights_, [1 / 3] * 3)
+
+
+@pytest.mark.parametrize(
+    "candidate, error, message",
+    [
+        (None, TypeError, r"'candidates' must hold .* got None \(NoneType\)"),
+        (42, TypeError, r"'candidates' must hold .* got 42 \(int\)"),
+        ("avg", ValueError, r"'candidates' holds 'avg', which is not a strategy"),
+    ],
+)
+def test_auto_refuses_a_candidate_that_is_no_strategy(candidate, error, message):
+    """A candidate of AutoFusion that is neither a strategy name, a strategy
+    nor an estimator is refused, naming 'candidates' and the item (None was
+    silently stacking, 42 an AttributeError about __sklearn_tags__)."""
+    y = np.tile([0, 1], 20)
+    outputs = BranchOutputs([_right_on(y, 30)], kinds=["predict_proba"], n_classes=2)
+    with pytest.raises(error, match=message):
+        AutoFusion(candidates=["average", candidate]).fit(outputs, y)
+
+
+def test_average_weights_too_large_to_sum_are_normalised():
+    """Fixed weights whose sum overflows are still normalised (they gave
+    weights of zero)."""
+    y = np.tile([0, 1], 5)
+    outputs = BranchOutputs(
+        [_right_on(y, 10), _right_on(y, 5)], kinds=["predict_proba"] * 2, n_classes=2
+    )
+    fusion = AverageFusion(weights=[1e308, 1e308]).fit(outputs, y)
+    assert_array_equal(fusion.weights_, [0.5, 0.5])
+
+
+@pytest.mark.parametrize(
+    "fusion",
+    [AverageFusion(), WeightedFusion(), GreedyFusion(), CAWPEFusion(), AutoFusion()],
+    ids=lambda fusion: type(fusion).__name__,
+)
+@pytest.mark.parametrize("kind", ["predict_proba", "decision_function"])
+def test_fusion_sample_weights_summing_to_zero_are_refused(fusion, kind):
+    """Sample weights of a fusion step that sum to zero are refused with an
+    error naming sample_weight (they gave a ZeroDivisionError with decision
+    values, NaN weights or a silent choice with probabilities), in fit and
+    in partial_fit."""
+    y = np.tile([0, 1], 20)
+    blocks = [_right_on(y, 30), _right_on(y, 20)]
+    if kind == "decision_function":
+        blocks = [block[:, 1:] - 0.5 for block in blocks]
+    outputs = BranchOutputs(blocks, kinds=[kind] * 2, n_classes=2)
+    with pytest.raises(ValueError, match="'sample_weight' of the fusion step"):
+        clone(fusion).fit(outputs, y, sample_weight=np.zeros(len(y)))
+    if hasattr(fusion, "partial_fit"):
+        with pytest.raises(ValueError, match="'sample_weight' of the fusion step"):
+            clone(fusion).partial_fit(outputs, y, sample_weight=np.zeros(len(y)))
+
+
+def test_averaged_probabilities_stay_within_zero_and_one():
+    """A weighted mean of probabilities of 1 can exceed 1 by a rounding
+    error (weights 1, 1, 7: 1.0000000000000002), which scikit-learn's
+    log-loss refuses: predict_proba keeps it at 1."""
+    y = np.array([0, 1])
+    outputs = BranchOutputs(
+        [np.eye(2)[y]] * 3, kinds=["predict_proba"] * 3, n_classes=2
+    )
+    fusion = AverageFusion(weights=[1, 1, 7]).fit(outputs, y)
+    proba = fusion.predict_proba(outputs)
+    assert_array_equal(proba, np.eye(2)[y])
+    assert log_loss(y, proba) < 1e-12

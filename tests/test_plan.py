@@ -1,7 +1,10 @@
 """The fit plan: progress reporting and the combination of fold outputs."""
 
 import io
+import os
 import re
+import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -112,3 +115,127 @@ def test_thread_budget_keeps_total_threads_at_core_count(monkeypatch):
     assert max(fitted.pool_threads_, default=4) <= 4
     model.set_params(n_jobs=1).fit(X, Y)
     assert model.named_estimators_["nb"].inner_n_jobs_ == 1
+
+
+def _thread_settings(estimator):
+    """Every thread parameter of an estimator and of its nested ones."""
+    names = {"n_jobs", "nthread", "num_threads", "thread_count"}
+    return {
+        key: value
+        for key, value in estimator.get_params(deep=True).items()
+        if key.rsplit("__", 1)[-1] in names
+    }
+
+
+def test_budget_leaves_a_deprecated_thread_parameter_alone():
+    """n_jobs of scikit-learn's LogisticRegression has no effect since 1.8
+    and warns when set: under n_jobs=2 the budget leaves it at None (alone
+    and in a Pipeline), no warning about it reaches the user, and n_jobs of
+    a forest next to it still gets the budget."""
+    from joblib import parallel_config
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skmg._plan import _inner_threads, with_thread_budget
+
+    model = MultiGranularityClassifier(
+        [
+            ("linear", LogisticRegression()),
+            ("scaled", make_pipeline(StandardScaler(), LogisticRegression())),
+            ("forest", RandomForestClassifier(n_estimators=5, random_state=0)),
+        ],
+        cv=3,
+        n_jobs=2,
+    )
+    # threads of this process: their warnings are recorded here
+    with (
+        parallel_config(backend="threading"),
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always")
+        model.fit(X, Y)
+    assert [str(w.message) for w in caught if "n_jobs" in str(w.message)] == []
+    budget = _inner_threads(2)
+    assert model.named_estimators_["linear"].n_jobs is None
+    assert _thread_settings(model.named_estimators_["scaled"]) == {
+        "logisticregression__n_jobs": None
+    }
+    assert model.named_estimators_["forest"].n_jobs == budget
+    assert with_thread_budget(LogisticRegression(), 3).n_jobs is None
+    assert with_thread_budget(RandomForestClassifier(), 3).n_jobs == 3
+
+
+def test_budget_keeps_the_lightgbm_and_xgboost_thread_aliases():
+    """A thread setting given under another name of the library
+    (LightGBM's num_threads or nthread, XGBoost's nthread) is the user's:
+    the budget does not set n_jobs next to it, and LightGBM fits with it."""
+    lightgbm = pytest.importorskip("lightgbm")
+    xgboost = pytest.importorskip("xgboost")
+    from skmg._plan import with_thread_budget
+
+    for alias in ["num_threads", "nthread"]:
+        booster = with_thread_budget(lightgbm.LGBMClassifier(**{alias: 2}), 1)
+        assert _thread_settings(booster) == {"n_jobs": None, alias: 2}
+    assert _thread_settings(with_thread_budget(lightgbm.LGBMClassifier(), 1)) == {
+        "n_jobs": 1
+    }
+    assert _thread_settings(
+        with_thread_budget(xgboost.XGBClassifier(nthread=2), 1)
+    ) == {"n_jobs": None, "nthread": 2}
+    model = MultiGranularityClassifier(
+        [("gbm", lightgbm.LGBMClassifier(n_estimators=5, nthread=2, verbose=-1))],
+        cv=3,
+        n_jobs=2,
+    ).fit(X, Y)
+    assert model.named_estimators_["gbm"].booster_.params["num_threads"] == 2
+
+
+def test_budget_keeps_an_explicit_catboost_thread_count():
+    """CatBoost's explicit thread_count (a count: CatBoost forgets -1, its
+    default) is kept; an unset one gets the budget, in a Pipeline too."""
+    catboost = pytest.importorskip("catboost")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skmg._plan import with_thread_budget
+
+    explicit = catboost.CatBoostRegressor(thread_count=os.cpu_count())
+    assert _thread_settings(with_thread_budget(explicit, 1)) == {
+        "thread_count": os.cpu_count()
+    }
+    pipeline = make_pipeline(StandardScaler(), catboost.CatBoostRegressor())
+    assert _thread_settings(with_thread_budget(pipeline, 1)) == {
+        "catboostregressor__thread_count": 1
+    }
+    assert (
+        "thread_count" not in catboost.CatBoostRegressor(thread_count=-1).get_params()
+    )
+
+
+class _Locked(GaussianNB):
+    """GaussianNB whose fitted model holds a lock, which cannot be pickled."""
+
+    def fit(self, X, y, sample_weight=None):
+        super().fit(X, y, sample_weight=sample_weight)
+        self.lock_ = threading.Lock()
+        return self
+
+
+@pytest.mark.parametrize(
+    "refit, task", [(True, "the refit on all rows"), (False, r"fold \d/3")]
+)
+def test_a_fitted_model_that_cannot_leave_its_worker_names_its_task(refit, task):
+    """Under n_jobs=2 (worker processes) a fitted model that cannot be
+    pickled back is reported with its branch and task, not as a bare
+    "cannot pickle '_thread.lock'"; in the caller's process it fits."""
+    branches = [("nb", GaussianNB()), ("locked", _Locked())]
+    model = MultiGranularityClassifier(branches, cv=3, refit=refit, n_jobs=2)
+    message = (
+        rf"branch 'locked' failed in {task} \(its fitted model cannot be pickled "
+        r"to leave the worker process\): cannot pickle '_thread.lock' object"
+    )
+    with pytest.raises(TypeError, match=message):
+        model.fit(X, Y)
+    assert hasattr(model.set_params(n_jobs=1).fit(X, Y), "fusion_")

@@ -9,7 +9,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._compat import HasMethods, Interval
 from .._outputs import OUTPUT_ORDER, BranchOutputs
-from ._base import BaseFusion, cross_val_fuse_score, second_level_folds
+from ._base import (
+    BaseFusion,
+    check_fusion_sample_weight,
+    cross_val_fuse_score,
+    second_level_folds,
+)
 from ._registry import STRATEGIES, resolve, shortcut_of
 
 
@@ -34,9 +39,11 @@ class AutoFusion(BaseFusion):
 
     Parameters
     ----------
-    candidates : list of str or BaseFusion, \
+    candidates : list of str, BaseFusion or estimator, \
 default=("average", "weighted", "cawpe", "stacking")
-        The strategies to choose from: shortcuts of ``fusion`` or strategies.
+        The strategies to choose from: shortcuts of ``fusion``, strategies,
+        or estimators (stacking with the estimator as final estimator), as
+        ``fusion`` takes them.
     final_estimator : estimator, default=None
         The final estimator of a stacking candidate whose own is None (the
         meta-estimators fill it with their ``final_estimator``).
@@ -44,8 +51,9 @@ default=("average", "weighted", "cawpe", "stacking")
         Number of folds of the second-level cross-validation.
     scoring : str or callable, default=None
         How candidates are compared: a scikit-learn scorer name or callable
-        (higher is better); None means accuracy or R² (the meta-estimators
-        fill it with their own ``scoring``).
+        (higher is better), applied in the user's labels when the outputs
+        hold them (``BranchOutputs.classes``); None means accuracy or R² (the
+        meta-estimators fill it with their own ``scoring``).
 
     Attributes
     ----------
@@ -101,6 +109,22 @@ default=("average", "weighted", "cawpe", "stacking")
         for candidate in self.candidates:
             if isinstance(candidate, AutoFusion):
                 raise ValueError("'candidates' cannot hold AutoFusion itself.")
+            if isinstance(candidate, str) and candidate not in STRATEGIES:
+                single_pass = sorted(
+                    name
+                    for name, cls in STRATEGIES.items()
+                    if cls.next_level is BaseFusion.next_level
+                )
+                raise ValueError(
+                    f"'candidates' holds {candidate!r}, which is not a strategy; "
+                    f"use one of {single_pass}, a BaseFusion or an estimator."
+                )
+            if not isinstance(candidate, str) and not hasattr(candidate, "fit"):
+                raise TypeError(
+                    f"'candidates' must hold strategy names, BaseFusion strategies "
+                    f"or estimators; got {candidate!r} "
+                    f"({type(candidate).__name__})."
+                )
             strategy = resolve(candidate, STRATEGIES)
             if type(strategy).next_level is not BaseFusion.next_level:
                 raise ValueError(
@@ -138,6 +162,7 @@ default=("average", "weighted", "cawpe", "stacking")
         """
         self._validate_params()
         outputs = BranchOutputs.of(outputs)
+        sample_weight = check_fusion_sample_weight(sample_weight, y)
         candidates = {
             name: strategy
             for name, strategy in self._candidates().items()

@@ -17,7 +17,7 @@ from .._outputs import (
     BranchOutputs,
     labels_from_output,
 )
-from ._base import CLASSIFICATION, BaseFusion
+from ._base import CLASSIFICATION, BaseFusion, check_fusion_sample_weight
 
 _EPS = 1e-12
 
@@ -83,7 +83,7 @@ class _WeightedAverage(BaseFusion):
         self._validate_params()
         outputs = self._start(outputs)
         self.__dict__.pop("cumulative_loss_", None)  # online state of partial_fit
-        sw = None if sample_weight is None else np.asarray(sample_weight, float)
+        sw = check_fusion_sample_weight(sample_weight, y)
         if self.kind_ == DECISION:
             self.temperatures_ = np.array(
                 [fit_temperature(block, y, sw) for block in outputs]
@@ -169,7 +169,9 @@ class _WeightedAverage(BaseFusion):
         proba : ndarray of shape (n_samples, n_classes)
             Class probabilities.
         """
-        return self._mean(outputs)
+        # a mean of probabilities may exceed 1 by a rounding error, which
+        # scikit-learn's log-loss refuses
+        return np.clip(self._mean(outputs), 0.0, 1.0)
 
     def _responds(self, method, kinds):
         if method == PROBA:
@@ -236,12 +238,13 @@ default=None
             weights.shape != (len(outputs),)
             or not np.isfinite(weights).all()
             or (weights < 0).any()
-            or weights.sum() == 0
+            or not weights.any()
         ):
             raise ValueError(
                 f"'weights' must hold one finite, non-negative weight per branch "
                 f"({len(outputs)}), not all zero; got {self.weights!r}."
             )
+        weights = weights / weights.max()  # a sum of huge weights overflows
         return weights / weights.sum()
 
     def partial_fit(self, outputs, y, sample_weight=None):
@@ -264,6 +267,7 @@ default=None
         if not hasattr(self, "weights_"):
             self._validate_params()
             outputs = self._start(outputs)
+            sample_weight = check_fusion_sample_weight(sample_weight, y)
             self.weights_ = self._learn_weights(outputs, y, sample_weight)
         return self
 
@@ -396,6 +400,7 @@ class WeightedFusion(_WeightedAverage):
             self.cumulative_loss_ = -np.log(np.clip(self.weights_, 1e-300, None))
         if outputs.n_samples == 0:
             return self
+        sample_weight = check_fusion_sample_weight(sample_weight, y)
         losses = _branch_losses(self._probabilities(outputs), y, sample_weight)
         self.cumulative_loss_ = self.decay * self.cumulative_loss_ + losses
         shifted = np.exp(-(self.cumulative_loss_ - self.cumulative_loss_.min()))
@@ -528,7 +533,14 @@ class CAWPEFusion(_WeightedAverage):
                 for block, kind in zip(outputs, outputs.kinds)
             ]
         )
-        powered = self.accuracies_**self.alpha
-        if powered.sum() == 0:  # every branch wrong everywhere: no preference
+        # accuracies ** alpha in log space: a large alpha would make every
+        # power underflow to zero, and the weights equal instead of all on
+        # the best branches.
+        if self.alpha == 0:  # 0 ** 0 is 1: the plain average
             return np.full(len(outputs), 1 / len(outputs))
+        with np.errstate(divide="ignore"):
+            log_powered = self.alpha * np.log(self.accuracies_)
+        if not np.isfinite(log_powered.max()):  # every branch wrong everywhere
+            return np.full(len(outputs), 1 / len(outputs))
+        powered = np.exp(log_powered - log_powered.max())
         return powered / powered.sum()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import BaseEstimator, clone, is_regressor
 from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.utils.validation import _check_sample_weight
 
 from .._outputs import (
     DECISION,
@@ -296,6 +297,27 @@ def fused_predict(fusion, outputs):
     if scores.ndim == 1:
         return (scores > 0).astype(np.intp)
     return labels_from_output(scores, "decision_function")
+
+
+def check_fusion_sample_weight(sample_weight, y):
+    """``sample_weight`` of a fusion step as a float array (None stays None):
+    one finite, non-negative weight per row of ``y``, not all zero.
+
+    Raises
+    ------
+    ValueError
+        Naming ``sample_weight``, if the weights are not such: a strategy
+        normalises them, and weights summing to zero would give NaN weights
+        or a ``ZeroDivisionError``.
+    """
+    if sample_weight is None or len(y) == 0:
+        return sample_weight
+    try:
+        return _check_sample_weight(
+            sample_weight, np.empty((len(y), 0)), ensure_non_negative=True
+        )
+    except ValueError as exc:
+        raise ValueError(f"'sample_weight' of the fusion step: {exc}") from exc
 
 
 def second_level_folds(y, classification, n_splits=5):

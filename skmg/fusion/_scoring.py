@@ -87,7 +87,11 @@ def score_response(response, y, outputs, scoring=None, sample_weight=None):
     y : ndarray
         The (encoded) target.
     outputs : BranchOutputs
-        Says what the problem is (classes, multilabel).
+        Says what the problem is (classes, multilabel). Where it holds the
+        user's ``classes``, the scorer sees the user's labels: ``y`` and the
+        predictions decoded, and ``classes_`` of the scored estimator are the
+        user's classes, so that a scorer's ``pos_label`` means what it means
+        for the user's own estimator.
     scoring : str or callable, default=None
         A scikit-learn scorer name or callable ``scorer(estimator, X, y)``;
         None means accuracy (classifier) or R² (regressor).
@@ -108,12 +112,45 @@ def score_response(response, y, outputs, scoring=None, sample_weight=None):
         return float(r2_score(y, y_pred, sample_weight=sample_weight))
     scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
     if outputs.classification:
-        n_classes = len(response[PROBA][0]) if PROBA in response else outputs.n_classes
-        classes = np.arange(n_classes if n_classes is not None else 2)
+        classes = _user_classes(response, outputs)
+        if not outputs.multilabel:  # the scorer sees the user's labels
+            y = classes[np.asarray(y, dtype=np.intp)]
+            response = {
+                **response,
+                PREDICT: classes[np.asarray(response[PREDICT], dtype=np.intp)],
+            }
         estimator = _PrecomputedClassifier(response, classes)
     else:
         estimator = _PrecomputedRegressor(response)
     rows = np.arange(len(y))
-    if sample_weight is None:
-        return float(scorer(estimator, rows, y))
-    return float(scorer(estimator, rows, y, sample_weight=sample_weight))
+    params = {} if sample_weight is None else {"sample_weight": sample_weight}
+    try:
+        return float(scorer(estimator, rows, y, **params))
+    except AttributeError as exc:
+        if type(estimator).__name__ not in str(exc):
+            raise
+        # the scorer asked for an output that was not computed
+        needs = getattr(scorer, "_response_method", None)
+        needs = " or ".join([needs] if isinstance(needs, str) else needs or [])
+        given = [method for method in (PROBA, DECISION) if method in response]
+        kinds = sorted(set(outputs.kinds))
+        raise ValueError(
+            f"scoring={scoring!r} scores {needs or 'an output'} of the model, "
+            f"but the outputs scored give "
+            f"{' and '.join(given) if given else 'predicted labels only'} "
+            f"(stack_method={kinds[0] if len(kinds) == 1 else kinds!r}); use a "
+            "scoring of labels (such as 'accuracy' or 'f1'), or a stack_method "
+            "whose outputs the scoring takes."
+        ) from None
+
+
+def _user_classes(response, outputs):
+    """The class labels a scorer sees: the user's (``outputs.classes``) when
+    known, else the encoded labels ``0 .. n_classes - 1``."""
+    n_classes = len(response[PROBA][0]) if PROBA in response else outputs.n_classes
+    if n_classes is None:
+        n_classes = 2
+    classes = getattr(outputs, "classes", None)
+    if classes is not None and len(classes) == n_classes:
+        return np.asarray(classes)
+    return np.arange(n_classes)
