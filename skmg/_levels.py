@@ -188,9 +188,9 @@ def _collect(record, tasks, results, fit):
             if task.fold is None:
                 record.refit_iterations[task.name] = result.iterations
             else:
-                record.best_iterations.setdefault(task.name, [None] * len(fit.folds))[
-                    task.fold
-                ] = result.iterations
+                rounds = [None] * len(fit.folds)
+                rounds = record.best_iterations.setdefault(task.name, rounds)
+                rounds[task.fold] = result.iterations
         if task.fold is None:
             refitted[task.branch] = result.model
         else:
