@@ -16,13 +16,10 @@ picklable and hashable by joblib, so a ``memory`` cache keys on it.
 """
 
 import inspect
+import sys
 import warnings
 
 import numpy as np
-from sklearn.ensemble import (
-    HistGradientBoostingClassifier,
-    HistGradientBoostingRegressor,
-)
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
@@ -226,21 +223,40 @@ def find_adapter(estimator):
     return None, None
 
 
+# Every adapter, in the order of its definition (filled by _Adapter subclasses).
+_ADAPTERS = []
+
+
 class _Adapter:
     """How the model of one library early-stops: ``fit`` with validation
     rows, the ``iterations`` a fitted model kept, ``set_iterations`` for a
-    refit. A model of the library ``package`` with ``n_estimators``
-    matches."""
+    refit. A model matches by type: an instance of ``model_types`` (names in
+    the module ``package``, looked up only once the library is loaded, as
+    it is when a model of it exists) and of none of ``excluded_types``.
+
+    Every subclass is an adapter (``__init_subclass__`` registers it): a new
+    library is one new class.
+    """
 
     package = None
+    model_types = ()
+    excluded_types = ()
     takes_validation_rows = True
     # fit parameters through which the adapter gives the validation rows
     validation_params = ()
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _ADAPTERS.append(cls)
+
     @classmethod
     def matches(cls, model):
-        package = type(model).__module__.split(".")[0]
-        return package == cls.package and hasattr(model, "n_estimators")
+        module = sys.modules.get(cls.package)
+        if module is None:  # the library is not loaded: no model of it exists
+            return False
+        types = tuple(getattr(module, name) for name in cls.model_types)
+        excluded = tuple(getattr(module, name) for name in cls.excluded_types)
+        return isinstance(model, types) and not isinstance(model, excluded)
 
     @classmethod
     def check_params(cls, params):
@@ -258,6 +274,7 @@ class _LightGBM(_Adapter):
     """LightGBM: ``eval_set`` and the ``early_stopping`` callback."""
 
     package = "lightgbm"
+    model_types = ("LGBMModel",)
     validation_params = ("eval_set", "eval_X", "eval_y", "eval_sample_weight")
     # LightGBM's names of its number of rounds
     _ROUNDS = (
@@ -308,12 +325,10 @@ class _XGBoost(_Adapter):
     """XGBoost: ``early_stopping_rounds`` (a parameter) and ``eval_set``."""
 
     package = "xgboost"
+    model_types = ("XGBModel",)
+    # random forests: no early stopping
+    excluded_types = ("XGBRFClassifier", "XGBRFRegressor")
     validation_params = ("eval_set", "sample_weight_eval_set")
-
-    @classmethod
-    def matches(cls, model):
-        # XGBRFClassifier / XGBRFRegressor: random forests, no early stopping
-        return super().matches(model) and not type(model).__name__.startswith("XGBRF")
 
     @staticmethod
     def fit(model, X, y, params, X_val, y_val, weights, setting):
@@ -339,14 +354,11 @@ class _XGBoost(_Adapter):
 class _CatBoost(_Adapter):
     """CatBoost: ``eval_set`` and ``early_stopping_rounds`` (its best model)."""
 
+    package = "catboost"
+    model_types = ("CatBoost",)
     validation_params = ("eval_set", "early_stopping_rounds", "use_best_model")
 
     _NAMES = ("iterations", "n_estimators", "num_boost_round", "num_trees")
-
-    @staticmethod
-    def matches(model):
-        package = type(model).__module__.split(".")[0]
-        return package == "catboost" and hasattr(model, "get_best_iteration")
 
     @staticmethod
     def fit(model, X, y, params, X_val, y_val, weights, setting):
@@ -383,15 +395,11 @@ class _HistGradientBoosting(_Adapter):
     """scikit-learn's ``HistGradientBoosting*``: ``X_val``/``y_val`` (>= 1.7),
     else its internal early stopping on a share of the training rows."""
 
+    package = "sklearn.ensemble"
+    model_types = ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor")
     # scikit-learn 1.7 added X_val and y_val to fit
     takes_validation_rows = SKLEARN_VERSION >= (1, 7)
     validation_params = ("X_val", "y_val", "sample_weight_val")
-
-    @staticmethod
-    def matches(model):
-        return isinstance(
-            model, (HistGradientBoostingClassifier, HistGradientBoostingRegressor)
-        )
 
     @staticmethod
     def fit(model, X, y, params, X_val, y_val, weights, setting):
@@ -422,6 +430,3 @@ class _HistGradientBoosting(_Adapter):
     @staticmethod
     def set_iterations(model, n):
         model.set_params(max_iter=n, early_stopping=False)
-
-
-_ADAPTERS = (_LightGBM, _XGBoost, _CatBoost, _HistGradientBoosting)

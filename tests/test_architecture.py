@@ -218,3 +218,24 @@ def test_fit_reaches_a_branch_fit_in_four_hops():
     assert seen and all(
         frames == ["_fit_task", "run_plan", "fit_levels", "fit"] for frames in seen
     ), seen
+
+
+def test_a_boosting_library_is_one_adapter_class():
+    """An early-stopping adapter is recognised by the types it declares, and
+    defining the class is all it takes to register it."""
+    from sklearn.linear_model import SGDClassifier
+
+    from skmg._early_stopping import _ADAPTERS, _Adapter, find_adapter
+
+    assert find_adapter(SGDClassifier()) == (None, None)
+
+    class _SGD(_Adapter):
+        package = "sklearn.linear_model"
+        model_types = ("SGDClassifier",)
+
+    try:
+        assert find_adapter(SGDClassifier())[0] is _SGD
+    finally:
+        _ADAPTERS.remove(_SGD)
+    source = MODULES["skmg._early_stopping"].read_text()
+    assert "hasattr(" not in source
