@@ -204,8 +204,8 @@ def find_provider(estimator, output, providers=None):
     A Pipeline with a sampler is never estimated: its model is trained on
     other rows than the branch's.
     """
-    branch = getattr(estimator, "estimator", estimator)
-    if has_samplers(estimator) or has_samplers(branch):
+    wraps = getattr(estimator, "wraps_branch", False)
+    if has_samplers(estimator.estimator if wraps else estimator):
         return None
     model = final_model(estimator)
     for provider in PROVIDERS if providers is None else providers:

@@ -412,3 +412,39 @@ def test_an_estimate_passes_the_gate():
         patch.setattr(_estimates, "PROVIDERS", [provider])
         with pytest.raises(NonFiniteOutputError, match="branch 'lr' failed"):
             model.fit(X, y)
+
+
+def test_a_pipeline_with_a_sampler_is_cross_validated():
+    """A sampler trains the model on other rows than the branch's: such a
+    Pipeline never estimates itself."""
+    pipeline = pytest.importorskip("imblearn.pipeline")
+    under = pytest.importorskip("imblearn.under_sampling")
+    X, y = _wine()
+    branch = pipeline.make_pipeline(
+        under.RandomUnderSampler(random_state=0),
+        RandomForestClassifier(n_estimators=20, random_state=0),
+    )
+    model = MultiGranularityClassifier(
+        [("sampled", branch)], fusion="average", oof_method="auto"
+    ).fit(X, y)
+    assert model.oof_methods_ == {"sampled": "cv"}
+
+
+def test_label_outputs_are_the_labels_of_the_estimate():
+    """With stack_method="predict", the block of a forest is the label of its
+    largest out-of-bag probability, that of a ridge classifier the label of
+    its largest leave-one-out decision value."""
+    X, y = _wine()
+    forest = RandomForestClassifier(n_estimators=60, random_state=0)
+    ridge = RidgeClassifierCV(alphas=[0.1, 1.0, 10.0])
+    model = MultiGranularityClassifier(
+        [("rf", forest), ("ridge", ridge)],
+        fusion="average",
+        stack_method="predict",
+        oof_method="auto",
+    ).fit(X, y)
+    oob = clone(forest).set_params(oob_score=True).fit(X, y).oob_decision_function_
+    np.testing.assert_array_equal(model.oof_predictions_[:, 0], oob.argmax(axis=1))
+    alpha = clone(ridge).fit(X, y).alpha_
+    brute = _loo(RidgeClassifier(alpha=alpha), X, y, "decision_function")
+    np.testing.assert_array_equal(model.oof_predictions_[:, 1], brute.argmax(axis=1))
