@@ -22,6 +22,7 @@ from sklearn.linear_model import (
     RidgeClassifierCV,
     RidgeCV,
 )
+from sklearn.metrics import log_loss
 from sklearn.model_selection import GroupKFold
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
@@ -448,3 +449,18 @@ def test_label_outputs_are_the_labels_of_the_estimate():
     alpha = clone(ridge).fit(X, y).alpha_
     brute = _loo(RidgeClassifier(alpha=alpha), X, y, "decision_function")
     np.testing.assert_array_equal(model.oof_predictions_[:, 1], brute.argmax(axis=1))
+
+
+def test_scores_are_computed_on_the_estimates():
+    """granularity_scores_ (with scoring) score the out-of-bag block, and
+    fusion_score_ is computed on it as on out-of-fold outputs."""
+    X, y = _wine()
+    forest = RandomForestClassifier(n_estimators=60, random_state=0)
+    model = MultiGranularityClassifier(
+        [("rf", forest), ("knn", KNeighborsClassifier())],
+        oof_method="auto",
+        scoring="neg_log_loss",
+    ).fit(X, y)
+    oob = clone(forest).set_params(oob_score=True).fit(X, y).oob_decision_function_
+    assert model.granularity_scores_["rf"] == pytest.approx(-log_loss(y, oob))
+    assert np.isfinite(model.fusion_score_)
