@@ -35,6 +35,7 @@ from ._compat import (
     _routing_enabled,
 )
 from ._early_stopping import early_stopping_of, fitted_rounds
+from ._estimates import choose_estimates
 from ._incremental import partial_fit_batch
 from ._levels import FitSettings, fit_levels, predict_levels
 from ._outputs import (
@@ -42,7 +43,7 @@ from ._outputs import (
     fused_output,
 )
 from ._params import route_fit_params
-from ._record import FitRecord
+from ._record import FitRecord, problem_of
 from ._stage import (
     configured_fusion_has,
     fit_fusion_stage,
@@ -96,6 +97,7 @@ class _BaseMultiGranularity(
         "early_stopping": [None, StrOptions({"inner", "fold"})],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "oof_method": [StrOptions({"cv", "auto"})],
     }
 
     @abstractmethod
@@ -115,6 +117,7 @@ class _BaseMultiGranularity(
         early_stopping=None,
         n_iter_no_change=50,
         validation_fraction=0.1,
+        oof_method="cv",
     ):
         self.granularities = granularities
         self.fusion = fusion
@@ -129,6 +132,7 @@ class _BaseMultiGranularity(
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
         self.validation_fraction = validation_fraction
+        self.oof_method = oof_method
 
     # -- parameters -------------------------------------------------------
 
@@ -356,7 +360,7 @@ class _BaseMultiGranularity(
         methods = strategy.resolve_outputs(
             names, estimators, self._stack_method(), self._is_classifier()
         )
-        record = FitRecord(names, methods, *_problem(state, y))
+        record = FitRecord(names, methods, *problem_of(state, y))
         settings = FitSettings(
             X,
             y,
@@ -368,6 +372,7 @@ class _BaseMultiGranularity(
             self.n_jobs,
             self.verbose,
             early_stopping_of(self, state),
+            choose_estimates(self, record, estimators, sample_weight, split_params),
         )
         fit_levels(strategy, record, estimators, params, settings)
         state.update(
@@ -385,6 +390,7 @@ class _BaseMultiGranularity(
             record_=record.committed(),
             estimators_=estimators if self._prefit() else record.first_models,
             stack_method_=methods,
+            oof_methods_=dict(record.oof_methods),
             fit_times_=dict(record.fit_times),
             fit_wall_time_=time.perf_counter() - start,
         )
@@ -485,15 +491,3 @@ class _BaseMultiGranularity(
         elif self.passthrough is not False:
             names.extend(passthrough_names(self.passthrough, input_features))
         return np.asarray(names, dtype=object)
-
-
-def _problem(state, y):
-    """``(n_classes, multilabel, n_targets[, classes])`` of the problem: see
-    :class:`~skmg._record.FitRecord`."""
-    classes = state.get("classes_")
-    multilabel = bool(state.get("_multilabel", False))
-    if classes is None:  # a regressor: one column per target
-        return None, False, (y.shape[1] if y.ndim == 2 else 1)
-    if multilabel:
-        return None, True, len(classes)
-    return len(classes), False, None, classes

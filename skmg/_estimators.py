@@ -152,6 +152,24 @@ _TAIL_PARAMETERS = """
     validation_fraction : float, default=0.1
         With ``early_stopping="inner"``: the share of each fit's training
         rows held out to early-stop on.
+
+    oof_method : {"cv", "auto"}, default="cv"
+        How the out-of-fold outputs of a branch are made. ``"cv"``: every
+        branch is fitted on the folds of ``cv`` (and refitted). ``"auto"``: a
+        branch whose model can estimate itself out of sample from one fit on
+        all rows is fitted once, and that estimate is its out-of-fold
+        output: the out-of-bag outputs of a bagged forest or bagging
+        ensemble (``RandomForest*``, ``ExtraTrees*`` and ``Bagging*`` with
+        ``bootstrap=True``), the exact leave-one-out outputs of ``RidgeCV``
+        and ``RidgeClassifierCV`` (``cv=None``) and of k-neighbours. The
+        model is the branch or the last step of a ``Pipeline``, whose
+        earlier steps are then fitted once on all rows (a step that learns
+        from ``y`` sees the row it estimates). Every other branch is
+        cross-validated on ``cv``, in the same plan. A row in the bag of
+        every tree has no out-of-fold output. With ``sample_weight`` or
+        ``groups``, or a multilabel or multi-output target, every branch is
+        cross-validated (with a warning for the first two). The method of
+        each branch is in ``oof_methods_``.
 """
 
 _COMMON_ATTRIBUTES = """
@@ -202,6 +220,11 @@ _COMMON_ATTRIBUTES = """
 
     stack_method_ : list of str
         The output method used for each branch.
+
+    oof_methods_ : dict of str to str
+        How the out-of-fold outputs of each branch were made (see
+        ``oof_method``): ``"cv"``, ``"oob"`` (out of bag), ``"loo"``
+        (leave-one-out), or ``"prefit"`` with ``cv="prefit"``.
 
     oof_predictions_ : ndarray of shape (n_samples, n_outputs)
         The out-of-fold outputs of the branches (its rows ``oof_mask_``; NaN
@@ -340,6 +363,7 @@ default="auto"
         early_stopping=None,
         n_iter_no_change=50,
         validation_fraction=0.1,
+        oof_method="cv",
     ):
         super().__init__(
             granularities,
@@ -355,6 +379,7 @@ default="auto"
             early_stopping=early_stopping,
             n_iter_no_change=n_iter_no_change,
             validation_fraction=validation_fraction,
+            oof_method=oof_method,
         )
         self.stack_method = stack_method
 
@@ -602,6 +627,7 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
         early_stopping=None,
         n_iter_no_change=50,
         validation_fraction=0.1,
+        oof_method="cv",
     ):
         super().__init__(
             granularities,
@@ -617,6 +643,7 @@ class MultiGranularityRegressor(RegressorMixin, _BaseMultiGranularity):
             early_stopping=early_stopping,
             n_iter_no_change=n_iter_no_change,
             validation_fraction=validation_fraction,
+            oof_method=oof_method,
         )
 
     def __sklearn_tags__(self):

@@ -38,6 +38,7 @@ class FitSettings(NamedTuple):
     n_jobs: object
     verbose: int
     stopping: object  # EarlyStopping or None
+    estimates: object = None  # per branch, a provider of _estimates or None
 
 
 def fit_levels(strategy, record, estimators, params, fit):
@@ -118,8 +119,10 @@ def _check_another_level(strategy, record, fit):
     if not record.covered.all():
         raise ValueError(
             f"{type(strategy).__name__} feeds every row's out-of-fold outputs "
-            "to the next level, so 'cv' must put every row in a test fold; "
-            f"{int((~record.covered).sum())} rows are in none."
+            "to the next level, so 'cv' must put every row in a test fold "
+            "(and, with oof_method='auto', every row must be out of the bag "
+            f"of some tree); {int((~record.covered).sum())} rows have no "
+            "out-of-fold output."
         )
 
 
@@ -141,7 +144,15 @@ def _level_plan(record, branches, params, fit, augment):
         *range(len(fit.folds)),
     ]
     names = [record.names[b] for b in branches]
-    tasks = [Task(i, name, fold) for fold in folds for i, name in enumerate(names)]
+    estimates = [None if fit.estimates is None else fit.estimates[b] for b in branches]
+    # a branch that estimates itself: one task on all rows, with the refits
+    tasks = [Task(i, name, None) for i, name in enumerate(names) if estimates[i]]
+    tasks += [
+        Task(i, name, fold)
+        for fold in folds
+        for i, name in enumerate(names)
+        if estimates[i] is None
+    ]
     stopping = None if fit.stopping is None else [fit.stopping] * len(branches)
     plan = dict(
         methods=[record.methods[b] for b in branches],
@@ -155,6 +166,7 @@ def _level_plan(record, branches, params, fit, augment):
         # a branch fitted again on earlier outputs: say which level
         level=len(record.levels) + 1 if augment else None,
         stopping=stopping,
+        estimates=estimates if any(estimates) else None,
     )
     return tasks, plan
 
@@ -167,8 +179,8 @@ def _refit_with_fold_rounds(tasks, results, models, X, y, fit, plan):
         for b in range(len(models))
     ]
     each = [fit.stopping.with_iterations(_mean_rounds(r)) for r in rounds]
-    names = {task.branch: task.name for task in tasks}
-    refits = [Task(b, names[b], None) for b in range(len(models))]
+    names = {task.branch: task.name for task in tasks if task.fold is not None}
+    refits = [Task(b, names[b], None) for b in sorted(names)]
     plan = dict(plan, stopping=each)
     results = results + run_plan(refits, models, X, y, fit.folds, **plan)
     return tasks + refits, results
@@ -179,7 +191,7 @@ def _collect(record, tasks, results, fit):
     its task results; the record gets the times and the rounds."""
     n = len({task.branch for task in tasks})
     fold_models, fold_outputs = [[] for _ in range(n)], [[] for _ in range(n)]
-    refitted = [None] * n
+    refitted, estimated = [None] * n, {}
     for task, result in zip(tasks, results):
         record.fit_times[task.name] += result.seconds
         # the rounds of a branch's first level (as estimators_ holds it)
@@ -191,7 +203,11 @@ def _collect(record, tasks, results, fit):
                 rounds = [None] * len(fit.folds)
                 rounds = record.best_iterations.setdefault(task.name, rounds)
                 rounds[task.fold] = result.iterations
-        if task.fold is None:
+        if result.covered is not None:  # the branch estimated itself
+            estimated[task.branch] = result
+            refitted[task.branch] = result.model
+            fold_models[task.branch].append(result.model)
+        elif task.fold is None:
             refitted[task.branch] = result.model
         else:
             fold_models[task.branch].append(result.model)
@@ -203,9 +219,12 @@ def _collect(record, tasks, results, fit):
         task.branch: record.methods[record.names.index(task.name)] for task in tasks
     }
     for b in range(n):
-        block, rows = aggregate(
-            fold_outputs[b], test_rows, n_samples, methods[b], record.n_classes
-        )
+        if b in estimated:
+            block, rows = estimated[b].output, estimated[b].covered
+        else:
+            block, rows = aggregate(
+                fold_outputs[b], test_rows, n_samples, methods[b], record.n_classes
+            )
         blocks.append(block)
         covered &= rows
     if not covered.any():
@@ -407,9 +426,17 @@ class LevelBranch(BaseEstimator):
         Number of original feature columns at the front of the input.
     """
 
+    # the branch a provider of _estimates looks into (skmg._estimates)
+    wraps_branch = True
+
     def __init__(self, estimator, n_features):
         self.estimator = estimator
         self.n_features = n_features
+
+    def model_input(self, X):
+        """What the fitted model takes for ``X``: the view's output, then
+        the previous outputs."""
+        return self._model_input(X)
 
     def _split(self, X):
         """The original features (as given: a DataFrame stays one) and the

@@ -28,6 +28,7 @@ from sklearn.utils.validation import check_memory
 from threadpoolctl import threadpool_limits
 
 from ._compat import _check_method_params, _safe_indexing
+from ._estimates import estimated_output, final_model
 from ._outputs import branch_output
 from ._samplers import fit_branch, has_samplers
 
@@ -76,6 +77,9 @@ class TaskResult(NamedTuple):
         The time the fit took.
     iterations : int or None
         The boosting rounds the model kept, with early stopping.
+    covered : ndarray of bool or None
+        For a branch that estimates itself (``oof_method="auto"``), the
+        rows its estimate covers (``output`` then holds every row).
     """
 
     task: tuple
@@ -83,6 +87,7 @@ class TaskResult(NamedTuple):
     output: object
     seconds: float
     iterations: object
+    covered: object = None
 
 
 def _fit_task(
@@ -100,6 +105,7 @@ def _fit_task(
     stopping=None,
     inner_threads=None,
     caller=None,
+    estimate=None,
 ):
     """Fit ``estimator`` on rows ``train``; predict rows ``test`` if given.
 
@@ -109,8 +115,11 @@ def _fit_task(
     sent back from the worker nor cached). ``problem`` is ``(n_classes,
     n_targets)``. ``stopping`` (an
     :class:`~skmg._early_stopping.EarlyStopping`) early-stops the fit.
+    ``estimate`` (a provider of :mod:`skmg._estimates`) makes the fit on all
+    rows give the branch's own out-of-sample estimate for every row.
     """
     start = time.perf_counter()
+    covered = None
     try:
         with _budget(inner_threads, caller):
             if train is None:
@@ -127,6 +136,8 @@ def _fit_task(
                 y_fit = _safe_indexing(y, train)
                 params = _check_method_params(X, fit_params, train)
             iterations = None
+            if estimate is not None:
+                estimate.prepare(final_model(estimator))
             if stopping is None and has_samplers(estimator) and params:
                 fit_branch(estimator, X_fit, y_fit, params)  # per-row params
             elif stopping is None:
@@ -142,7 +153,11 @@ def _fit_task(
                 iterations = stopping.fit(estimator, X_fit, y_fit, params, validation)
             seconds = time.perf_counter() - start
             output = None
-            if test is not None:
+            if estimate is not None:
+                output, covered = estimated_output(
+                    estimate, estimator, X_fit, y_fit, method, *problem
+                )
+            elif test is not None:
                 output = branch_output(
                     estimator, _safe_indexing(X, test), method, *problem
                 )
@@ -153,7 +168,7 @@ def _fit_task(
     model = estimator if keep else None
     if model is not None and _process_id() != caller:
         _check_sendable(model, where)  # it leaves the worker: say whose it is
-    return TaskResult(task, model, output, seconds, iterations)
+    return TaskResult(task, model, output, seconds, iterations, covered)
 
 
 def _aligned(value):
@@ -242,6 +257,7 @@ def run_plan(
     subject="branch",
     level=None,
     stopping=None,
+    estimates=None,
 ):
     """Run every task of the plan in one ``Parallel`` call.
 
@@ -279,6 +295,10 @@ def run_plan(
     stopping : list of (EarlyStopping or None) or None
         The early stopping of each branch's tasks (indexed like
         ``estimators``); None: every branch is fitted as given.
+    estimates : list of (provider or None) or None
+        The provider of each branch that estimates itself from its one task
+        on all rows (fold None), whose output is then that estimate for every
+        row (see :mod:`skmg._estimates`); None: no branch does.
 
     Returns
     -------
@@ -289,7 +309,10 @@ def run_plan(
 
     def job(task):
         train, test = (None, None) if task.fold is None else folds[task.fold]
+        estimate = None if estimates is None else estimates[task.branch]
         where = f"{subject} {task.name!r} failed in {task.describe(n_folds)}"
+        if estimate is not None:
+            where = f"{subject} {task.name!r} failed in its fit on all rows"
         if level is not None and level > 1:
             where += f" of level {level}"
         estimator = clone(estimators[task.branch])
@@ -307,9 +330,10 @@ def run_plan(
             fit_params[task.branch],
             where,
             task.fold is None or keep_fold_models,
-            None if stopping is None else stopping[task.branch],
+            None if stopping is None or estimate else stopping[task.branch],
             inner_threads,
             caller,
+            estimate,
         )
 
     # The thread budget is how a task runs, not what it computes: not a key.

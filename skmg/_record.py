@@ -65,6 +65,10 @@ class FitRecord:
         The out-of-fold outputs of every fitted level (dropped likewise).
     covered : ndarray of bool
         The rows with out-of-fold outputs in every level.
+    oof_methods : dict of str to str
+        How each branch's out-of-fold outputs were made: ``"cv"`` (fitted on
+        the folds), ``"oob"`` (out of bag) or ``"loo"`` (leave-one-out) from
+        one fit on all rows, or ``"prefit"`` (``cv="prefit"``).
     fit_times : dict of str to float
         Seconds spent fitting each branch, over every fold, refit and level.
     best_iterations, refit_iterations : dict
@@ -89,6 +93,7 @@ class FitRecord:
         self.first_blocks = [None] * len(self.names)
         self.level_outputs = []
         self.covered = None
+        self.oof_methods = dict.fromkeys(self.names, "cv")
         self.fit_times = dict.fromkeys(self.names, 0.0)
         self.best_iterations = {}
         self.refit_iterations = {}
@@ -161,3 +166,17 @@ class FitRecord:
         self.level_outputs = None
         self.covered = np.asarray(self.covered, dtype=bool)
         return self
+
+
+def problem_of(state, y):
+    """``(n_classes, multilabel, n_targets[, classes])`` of the problem being
+    fitted: the number of classes (None for a regressor and a multilabel
+    target), the number of output columns of a regressor or labels of a
+    multilabel target, and a single-label classifier's class labels."""
+    classes = state.get("classes_")
+    multilabel = bool(state.get("_multilabel", False))
+    if classes is None:  # a regressor: one column per target
+        return None, False, (y.shape[1] if y.ndim == 2 else 1)
+    if multilabel:
+        return None, True, len(classes)
+    return len(classes), False, None, classes

@@ -1,0 +1,291 @@
+"""Branches that estimate themselves: out-of-bag and leave-one-out outputs.
+
+With ``oof_method="auto"``, a branch whose model can give out-of-sample
+outputs for its own training rows from one fit on all rows is fitted once
+(one task of the plan, on all rows) instead of once per fold and once more
+for the refit. A *provider* says which models can and reads the estimate:
+
+- :class:`OutOfBagProvider`: bagged forests and bagging
+  (``RandomForest*``, ``ExtraTrees*`` and ``Bagging*`` with
+  ``bootstrap=True``), the out-of-bag outputs;
+- :class:`RidgeLeaveOneOutProvider`: ``RidgeCV`` and ``RidgeClassifierCV``
+  with ``cv=None``, the exact leave-one-out outputs at the selected alpha;
+- :class:`NeighborsLeaveOneOutProvider`: ``KNeighborsClassifier`` and
+  ``KNeighborsRegressor``, the leave-one-out outputs.
+
+A provider implements four things (a third party can add one to
+``PROVIDERS``): ``method`` (its name in ``oof_methods_``), ``needs_input``
+(whether :meth:`estimate` needs the model's training input),
+``matches(model, output)``, ``prepare(model)`` and
+``estimate(model, output, n_classes, X, y)``. The model is the branch itself
+or the last step of a ``Pipeline``; the earlier steps of a Pipeline are then
+fitted once on all rows.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.base import is_classifier, is_regressor
+from sklearn.ensemble import BaggingClassifier, BaggingRegressor
+from sklearn.ensemble._forest import BaseForest
+from sklearn.linear_model import RidgeClassifierCV, RidgeCV
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.pipeline import Pipeline
+
+from ._outputs import PREDICT, check_output, output_width
+from ._samplers import has_samplers
+
+
+class OutOfBagProvider:
+    """Out-of-bag outputs of bagged forests and bagging ensembles.
+
+    ``prepare`` sets ``oob_score=True`` on the task's clone (the trees of a
+    given ``random_state`` are the same); a row in the bag of every tree has
+    no estimate and is left out of the covered rows.
+    """
+
+    method = "oob"
+    needs_input = False
+
+    def matches(self, model, output):
+        bagged = isinstance(
+            model, (BaseForest, BaggingClassifier, BaggingRegressor)
+        ) and (is_classifier(model) or is_regressor(model))
+        return bool(bagged and getattr(model, "bootstrap", False) is True)
+
+    def prepare(self, model):
+        if not model.oob_score:
+            model.set_params(oob_score=True)
+
+    def estimate(self, model, output, n_classes, X=None, y=None):
+        n_samples = len(y)
+        in_bag = np.zeros(n_samples)
+        for rows in model.estimators_samples_:
+            in_bag[np.unique(rows)] += 1
+        covered = in_bag < len(model.estimators_samples_)
+        if is_regressor(model):
+            return np.asarray(model.oob_prediction_).reshape(n_samples, -1), covered
+        proba = np.asarray(model.oob_decision_function_, dtype=np.float64)
+        return _from_proba(proba, model.classes_, output), covered
+
+
+class RidgeLeaveOneOutProvider:
+    """Exact leave-one-out outputs of ``RidgeCV`` and ``RidgeClassifierCV``
+    (``cv=None``: efficient leave-one-out), at the alpha the model selects.
+
+    ``prepare`` sets ``store_cv_results=True``, which changes neither the
+    selected alpha nor the coefficients. Without ``scoring`` the stored
+    values are the squared leave-one-out residuals; the residual has the
+    sign of the in-sample residual (the leave-one-out residual is it divided
+    by ``1 - h_ii`` > 0), so the prediction is recovered exactly.
+    """
+
+    method = "loo"
+    needs_input = True
+
+    def matches(self, model, output):
+        if not isinstance(model, (RidgeCV, RidgeClassifierCV)) or model.cv is not None:
+            return False
+        if getattr(model, "alpha_per_target", False):
+            return False
+        return getattr(model, "class_weight", None) is None
+
+    def prepare(self, model):
+        params = model.get_params(deep=False)
+        if "store_cv_results" in params:
+            model.set_params(store_cv_results=True)
+        else:  # scikit-learn < 1.5
+            model.set_params(store_cv_values=True)
+
+    def estimate(self, model, output, n_classes, X=None, y=None):
+        stored = getattr(model, "cv_results_", None)
+        if stored is None:
+            stored = model.cv_values_
+        alphas = np.atleast_1d(np.asarray(model.alphas, dtype=np.float64))
+        index = int(np.flatnonzero(alphas == model.alpha_)[0])
+        values = np.asarray(stored)[..., index].reshape(len(y), -1)
+        if is_classifier(model):
+            classes = np.asarray(model.classes_)
+            target = np.where(y[:, None] == classes[None, :], 1.0, -1.0)
+            target = target[:, 1:] if len(classes) == 2 else target
+            fitted = model.decision_function(X).reshape(len(y), -1)
+        else:
+            target = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+            fitted = model.predict(X).reshape(len(y), -1)
+        if model.scoring is None:  # squared residuals: the sign of the fit's
+            values = target - np.sign(target - fitted) * np.sqrt(values)
+        covered = np.ones(len(y), dtype=bool)
+        if not is_classifier(model):
+            return values, covered
+        if output == PREDICT:
+            if values.shape[1] == 1:
+                return (values[:, 0] > 0).astype(np.float64), covered
+            return values.argmax(axis=1).astype(np.float64), covered
+        return values, covered
+
+
+class NeighborsLeaveOneOutProvider:
+    """Leave-one-out outputs of ``KNeighborsClassifier`` and
+    ``KNeighborsRegressor``: each training row's neighbours among the other
+    rows (``kneighbors(X=None)``), weighted as the model weighs them
+    (``"uniform"`` or ``"distance"``)."""
+
+    method = "loo"
+    needs_input = False
+
+    def matches(self, model, output):
+        return isinstance(model, (KNeighborsClassifier, KNeighborsRegressor)) and (
+            model.weights in ("uniform", "distance")
+        )
+
+    def prepare(self, model):
+        """Nothing to set: the fitted model finds the neighbours."""
+
+    def estimate(self, model, output, n_classes, X=None, y=None):
+        distances, neighbours = model.kneighbors()
+        weights = _neighbour_weights(distances, model.weights)
+        covered = np.ones(len(y), dtype=bool)
+        if is_regressor(model):
+            values = np.asarray(y, dtype=np.float64)[neighbours]
+            return (values * weights).sum(axis=1) / weights.sum(axis=1), covered
+        classes = np.asarray(model.classes_)
+        labels = np.searchsorted(classes, np.asarray(y)[neighbours])
+        votes = np.zeros((len(y), len(classes)))
+        rows = np.repeat(np.arange(len(y)), neighbours.shape[1])
+        np.add.at(votes, (rows, labels.ravel()), weights.ravel())
+        total = votes.sum(axis=1, keepdims=True)
+        total[total == 0] = 1.0
+        return _from_proba(votes / total, classes, output), covered
+
+
+def _neighbour_weights(distances, weights):
+    """The weights of the neighbours, as scikit-learn's k-neighbours give
+    them: uniform, or the inverse distance (a row with neighbours at distance
+    zero weighs those only)."""
+    if weights == "uniform":
+        return np.ones_like(distances)
+    with np.errstate(divide="ignore"):
+        inverse = 1.0 / distances
+    exact = np.isinf(inverse)
+    rows = exact.any(axis=1)
+    inverse[rows] = exact[rows]
+    return inverse
+
+
+def _from_proba(proba, classes, output):
+    """Probabilities, or the labels of their largest column (``predict``)."""
+    if output == PREDICT:
+        return np.asarray(classes)[proba.argmax(axis=1)].astype(np.float64)
+    return proba
+
+
+PROVIDERS = [
+    OutOfBagProvider(),
+    RidgeLeaveOneOutProvider(),
+    NeighborsLeaveOneOutProvider(),
+]
+
+
+def final_model(estimator):
+    """The model a provider looks at: the branch, or the last step of a
+    Pipeline; for a branch of a level fed the previous outputs, that of the
+    branch it wraps (once fitted, its fitted model)."""
+    if getattr(estimator, "wraps_branch", False):
+        fitted = getattr(estimator, "model_", None)
+        return fitted if fitted is not None else final_model(estimator.estimator)
+    if isinstance(estimator, Pipeline):
+        return estimator.steps[-1][1]
+    return estimator
+
+
+def find_provider(estimator, output, providers=None):
+    """The first provider that estimates ``estimator``'s ``output``, or None.
+
+    A Pipeline with a sampler is never estimated: its model is trained on
+    other rows than the branch's.
+    """
+    wraps = getattr(estimator, "wraps_branch", False)
+    if has_samplers(estimator.estimator if wraps else estimator):
+        return None
+    model = final_model(estimator)
+    for provider in PROVIDERS if providers is None else providers:
+        if provider.matches(model, output):
+            return provider
+    return None
+
+
+def choose_estimates(meta, record, estimators, sample_weight, split_params):
+    """Which branches estimate themselves: the provider of each branch (None:
+    cross-validated), and ``record.oof_methods`` set by branch name.
+
+    Only with ``meta.oof_method="auto"``, for a single-label classifier or a
+    single-target regressor. With ``sample_weight`` or ``groups``, every
+    branch is cross-validated, with a warning naming the branches that could
+    have estimated themselves. With ``cv="prefit"``, nothing is fitted.
+    """
+    n = len(record.names)
+    if meta._prefit():
+        record.oof_methods = dict.fromkeys(record.names, "prefit")
+        return [None] * n
+    single = not record.multilabel and (record.n_targets or 1) == 1
+    providers = [None] * n
+    if meta.oof_method != "cv" and single:  # "auto"
+        providers = [
+            find_provider(estimator, method)
+            for estimator, method in zip(estimators, record.methods)
+        ]
+    able = [name for name, p in zip(record.names, providers) if p is not None]
+    why = None
+    if able and sample_weight is not None:
+        why = "sample_weight (an estimate from one fit does not weigh its rows)"
+    elif able and split_params.get("groups") is not None:
+        why = "groups (rows of a group must be held out together)"
+    if why is not None:
+        warnings.warn(
+            f"oof_method='auto': the branches {able} are cross-validated on "
+            f"'cv' like the others, because of {why}.",
+            UserWarning,
+            stacklevel=3,
+        )
+        providers = [None] * n
+    record.oof_methods = {
+        name: "cv" if p is None else p.method
+        for name, p in zip(record.names, providers)
+    }
+    return providers
+
+
+def estimated_output(provider, estimator, X, y, output, n_classes, n_targets):
+    """The estimate of a branch fitted on all rows, through the gate: a
+    block for every row (NaN in rows it does not cover) and the covered rows.
+    """
+    model = final_model(estimator)
+    model_input = None
+    if provider.needs_input:
+        model_input = _model_input(estimator, X)
+    block, covered = provider.estimate(model, output, n_classes, model_input, y)
+    covered = np.asarray(covered, dtype=bool).reshape(-1)
+    block = np.asarray(block, dtype=np.float64)
+    if block.ndim == 1:
+        block = block.reshape(-1, 1)
+    width = output_width(output, n_classes, n_targets or 1)
+    values = check_output(
+        block[covered],
+        output,
+        int(covered.sum()),
+        width,
+        n_classes if output == PREDICT else None,
+    )
+    full = np.full((len(y), width), np.nan)
+    full[covered] = values
+    return full, covered
+
+
+def _model_input(estimator, X):
+    """What the fitted model of a branch was trained on: ``X`` through the
+    view (every step of a Pipeline but the last)."""
+    if getattr(estimator, "wraps_branch", False):
+        return estimator.model_input(X)
+    if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
+        return estimator[:-1].transform(X)
+    return X
