@@ -14,6 +14,7 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier
 
 from skmg import MultiGranularityClassifier
+from skmg._compat import SKLEARN_VERSION
 from skmg._outputs import PREDICT, PROBA, aggregate
 from skmg._plan import Task, _Progress
 
@@ -127,6 +128,11 @@ def _thread_settings(estimator):
     }
 
 
+@pytest.mark.skipif(
+    SKLEARN_VERSION < (1, 8),
+    reason="LogisticRegression's n_jobs is deprecated from scikit-learn 1.8 on; "
+    "before, it has an effect and the budget sets it",
+)
 def test_budget_leaves_a_deprecated_thread_parameter_alone():
     """n_jobs of scikit-learn's LogisticRegression has no effect since 1.8
     and warns when set: under n_jobs=2 the budget leaves it at None (alone

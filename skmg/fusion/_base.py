@@ -313,11 +313,17 @@ def check_fusion_sample_weight(sample_weight, y):
     if sample_weight is None or len(y) == 0:
         return sample_weight
     try:
-        return _check_sample_weight(
+        checked = _check_sample_weight(
             sample_weight, np.empty((len(y), 0)), ensure_non_negative=True
         )
     except ValueError as exc:
         raise ValueError(f"'sample_weight' of the fusion step: {exc}") from exc
+    if not checked.sum() > 0:  # scikit-learn < 1.7 lets a zero sum through
+        raise ValueError(
+            "'sample_weight' of the fusion step: the weights sum to zero; at "
+            "least one row needs a positive weight."
+        )
+    return checked
 
 
 def second_level_folds(y, classification, n_splits=5):
