@@ -25,8 +25,8 @@ from sklearn.pipeline import Pipeline
 
 from ._compat import SKLEARN_VERSION, _check_method_params, _safe_indexing
 from ._levels import LevelBranch
-from ._params import split_branch_params
-from ._samplers import fit_branch, fit_head, has_samplers, transform_head
+from ._params import fit_view, split_branch_params
+from ._samplers import fit_branch
 
 # The seed of the "inner" validation split: the same rows for every run.
 _SPLIT_SEED = 0
@@ -112,27 +112,13 @@ class EarlyStopping:
         weights = split_branch_params(_branch(estimator), params_val)[1].get(
             "sample_weight"
         )
-        head_params, model_params = split_branch_params(_branch(estimator), params)
-        adapter.check_params(model_params)
-        if isinstance(estimator, LevelBranch):
-            X, y, X_val, model_params = estimator.fit_view(X, y, params, X_val)
-            adapter.fit(
-                estimator.model_, X, y, model_params, X_val, y_val, weights, self
-            )
-            estimator.fitted()
-            return adapter.iterations(estimator.model_)
-        if has_samplers(estimator):
-            # the samplers resample the training rows, never the validation rows
-            X, y, model_params, _ = fit_head(estimator, X, y, params)
-            X_val = transform_head(estimator.steps[:-1], X_val)
-        elif isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
-            head = estimator[:-1]
-            X = head.fit_transform(X, y, **head_params)
-            X_val = head.transform(X_val)
-            # a Pipeline with memory fits clones: keep the fitted steps
-            estimator.steps[:-1] = head.steps
-        adapter.fit(model, X, y, model_params, X_val, y_val, weights, self)
-        return adapter.iterations(model)
+        adapter.check_params(split_branch_params(_branch(estimator), params)[1])
+        view = fit_view(estimator, X, y, params, X_val)
+        adapter.fit(
+            view.model, view.X, view.y, view.params, view.X_val, y_val, weights, self
+        )
+        view.done()
+        return adapter.iterations(view.model)
 
     def _inner_split(self, X, y, params):
         """Hold out ``validation_fraction`` of the rows, stratified if asked."""

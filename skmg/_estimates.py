@@ -3,7 +3,8 @@
 With ``oof_method="auto"``, a branch whose model can give out-of-sample
 outputs for its own training rows from one fit on all rows is fitted once
 (one task of the plan, on all rows) instead of once per fold and once more
-for the refit. A *provider* says which models can and reads the estimate:
+for the refit. A *provider* says which models can, fits them and reads the
+estimate:
 
 - :class:`OutOfBagProvider`: bagged forests and bagging
   (``RandomForest*``, ``ExtraTrees*`` and ``Bagging*`` with
@@ -11,15 +12,17 @@ for the refit. A *provider* says which models can and reads the estimate:
 - :class:`RidgeLeaveOneOutProvider`: ``RidgeCV`` and ``RidgeClassifierCV``
   with ``cv=None``, the exact leave-one-out outputs at the selected alpha;
 - :class:`NeighborsLeaveOneOutProvider`: ``KNeighborsClassifier`` and
-  ``KNeighborsRegressor``, the leave-one-out outputs.
+  ``KNeighborsRegressor``, the leave-one-out outputs;
+- :class:`TrainEstimateProvider`: aeon classifiers with their own train
+  estimate (the ``capability:train_estimate`` tag; ``fit_predict_proba``).
 
-A provider implements four things (a third party can add one to
-``PROVIDERS``): ``method`` (its name in ``oof_methods_``), ``needs_input``
-(whether :meth:`estimate` needs the model's training input),
-``matches(model, output)``, ``prepare(model)`` and
-``estimate(model, output, n_classes, X, y)``. The model is the branch itself
-or the last step of a ``Pipeline``; the earlier steps of a Pipeline are then
-fitted once on all rows.
+A provider has three members (a third party can add one to ``PROVIDERS``):
+``method`` (its name in ``oof_methods_``), ``matches(model, output)`` and
+``fit_estimate(model, output, n_classes, X, y, **fit_params)``, which fits
+the model on ``X, y`` and returns the block of ``output`` for every row and
+the mask of the rows it covers. The model is the branch itself or the last
+step of a ``Pipeline``, whose earlier steps are fitted once on all rows
+first; ``X`` is then their output.
 """
 
 import warnings
@@ -32,20 +35,20 @@ from sklearn.linear_model import RidgeClassifierCV, RidgeCV
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import Pipeline
 
-from ._outputs import PREDICT, check_output, output_width
+from ._outputs import PREDICT, PROBA, check_output, output_width
+from ._params import fit_view
 from ._samplers import has_samplers
 
 
 class OutOfBagProvider:
     """Out-of-bag outputs of bagged forests and bagging ensembles.
 
-    ``prepare`` sets ``oob_score=True`` on the task's clone (the trees of a
+    The task's clone is fitted with ``oob_score=True`` (the trees of a
     given ``random_state`` are the same); a row in the bag of every tree has
     no estimate and is left out of the covered rows.
     """
 
     method = "oob"
-    needs_input = False
 
     def matches(self, model, output):
         bagged = isinstance(
@@ -53,11 +56,10 @@ class OutOfBagProvider:
         ) and (is_classifier(model) or is_regressor(model))
         return bool(bagged and getattr(model, "bootstrap", False) is True)
 
-    def prepare(self, model):
+    def fit_estimate(self, model, output, n_classes, X, y, **fit_params):
         if not model.oob_score:
             model.set_params(oob_score=True)
-
-    def estimate(self, model, output, n_classes, X=None, y=None):
+        model.fit(X, y, **fit_params)
         n_samples = len(y)
         in_bag = np.zeros(n_samples)
         for rows in model.estimators_samples_:
@@ -73,15 +75,14 @@ class RidgeLeaveOneOutProvider:
     """Exact leave-one-out outputs of ``RidgeCV`` and ``RidgeClassifierCV``
     (``cv=None``: efficient leave-one-out), at the alpha the model selects.
 
-    ``prepare`` sets ``store_cv_results=True``, which changes neither the
-    selected alpha nor the coefficients. Without ``scoring`` the stored
+    The task's clone is fitted with ``store_cv_results=True``, which changes
+    neither the selected alpha nor the coefficients. Without ``scoring`` the stored
     values are the squared leave-one-out residuals; the residual has the
     sign of the in-sample residual (the leave-one-out residual is it divided
     by ``1 - h_ii`` > 0), so the prediction is recovered exactly.
     """
 
     method = "loo"
-    needs_input = True
 
     def matches(self, model, output):
         if not isinstance(model, (RidgeCV, RidgeClassifierCV)) or model.cv is not None:
@@ -90,14 +91,13 @@ class RidgeLeaveOneOutProvider:
             return False
         return getattr(model, "class_weight", None) is None
 
-    def prepare(self, model):
+    def fit_estimate(self, model, output, n_classes, X, y, **fit_params):
         params = model.get_params(deep=False)
         if "store_cv_results" in params:
             model.set_params(store_cv_results=True)
         else:  # scikit-learn < 1.5
             model.set_params(store_cv_values=True)
-
-    def estimate(self, model, output, n_classes, X=None, y=None):
+        model.fit(X, y, **fit_params)
         stored = getattr(model, "cv_results_", None)
         if stored is None:
             stored = model.cv_values_
@@ -131,17 +131,14 @@ class NeighborsLeaveOneOutProvider:
     (``"uniform"`` or ``"distance"``)."""
 
     method = "loo"
-    needs_input = False
 
     def matches(self, model, output):
         return isinstance(model, (KNeighborsClassifier, KNeighborsRegressor)) and (
             model.weights in ("uniform", "distance")
         )
 
-    def prepare(self, model):
-        """Nothing to set: the fitted model finds the neighbours."""
-
-    def estimate(self, model, output, n_classes, X=None, y=None):
+    def fit_estimate(self, model, output, n_classes, X, y, **fit_params):
+        model.fit(X, y, **fit_params)
         distances, neighbours = model.kneighbors()
         weights = _neighbour_weights(distances, model.weights)
         covered = np.ones(len(y), dtype=bool)
@@ -156,6 +153,41 @@ class NeighborsLeaveOneOutProvider:
         total = votes.sum(axis=1, keepdims=True)
         total[total == 0] = 1.0
         return _from_proba(votes / total, classes, output), covered
+
+
+class TrainEstimateProvider:
+    """The train estimate of an aeon classifier that has its own (the
+    ``capability:train_estimate`` tag: out-of-bag for DrCIF, Arsenal, TSF,
+    STC; leave-one-out for TDE, ...): ``fit_predict_proba`` fits the task's
+    clone on all rows and returns the probabilities of every row.
+
+    A classifier without that tag would cross-validate itself (aeon's default
+    ``fit_predict_proba`` runs 10 folds), at more cost than ``cv``: it is
+    cross-validated by skmg like any other branch. ``fit_predict_proba``
+    takes no fit parameters.
+    """
+
+    method = "train_estimate"
+
+    def matches(self, model, output):
+        get_tag = getattr(model, "get_tag", None)
+        if output not in (PROBA, PREDICT) or not callable(get_tag):
+            return False
+        if not hasattr(model, "fit_predict_proba"):
+            return False
+        tag = get_tag("capability:train_estimate", raise_error=False)
+        return tag is True
+
+    def fit_estimate(self, model, output, n_classes, X, y, **fit_params):
+        if fit_params:
+            raise TypeError(
+                f"{type(model).__name__}.fit_predict_proba takes no fit "
+                f"parameters; got {sorted(fit_params)}. Use oof_method='cv' "
+                "to pass them to its fit."
+            )
+        proba = np.asarray(model.fit_predict_proba(X, y), dtype=np.float64)
+        covered = np.ones(len(y), dtype=bool)
+        return _from_proba(proba, model.classes_, output), covered
 
 
 def _neighbour_weights(distances, weights):
@@ -183,6 +215,7 @@ PROVIDERS = [
     OutOfBagProvider(),
     RidgeLeaveOneOutProvider(),
     NeighborsLeaveOneOutProvider(),
+    TrainEstimateProvider(),
 ]
 
 
@@ -255,15 +288,16 @@ def choose_estimates(meta, record, estimators, sample_weight, split_params):
     return providers
 
 
-def estimated_output(provider, estimator, X, y, output, n_classes, n_targets):
-    """The estimate of a branch fitted on all rows, through the gate: a
-    block for every row (NaN in rows it does not cover) and the covered rows.
+def fit_estimated(provider, estimator, X, y, params, output, n_classes, n_targets):
+    """Fit a branch that estimates itself on all rows: its view, then its
+    model by the provider. Returns the estimate through the gate: a block for
+    every row (NaN in rows it does not cover) and the covered rows.
     """
-    model = final_model(estimator)
-    model_input = None
-    if provider.needs_input:
-        model_input = _model_input(estimator, X)
-    block, covered = provider.estimate(model, output, n_classes, model_input, y)
+    view = fit_view(estimator, X, y, params)
+    block, covered = provider.fit_estimate(
+        view.model, output, n_classes, view.X, view.y, **view.params
+    )
+    view.done()
     covered = np.asarray(covered, dtype=bool).reshape(-1)
     block = np.asarray(block, dtype=np.float64)
     if block.ndim == 1:
@@ -279,13 +313,3 @@ def estimated_output(provider, estimator, X, y, output, n_classes, n_targets):
     full = np.full((len(y), width), np.nan)
     full[covered] = values
     return full, covered
-
-
-def _model_input(estimator, X):
-    """What the fitted model of a branch was trained on: ``X`` through the
-    view (every step of a Pipeline but the last)."""
-    if getattr(estimator, "wraps_branch", False):
-        return estimator.model_input(X)
-    if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
-        return estimator[:-1].transform(X)
-    return X

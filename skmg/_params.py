@@ -6,17 +6,26 @@ gets ``sample_weight`` in the form its ``fit`` takes (``step__sample_weight``
 for the steps of a ``Pipeline`` that take it). :func:`split_branch_params`
 is the one rule that splits a branch's parameters between its view (the
 steps before the model) and its model; every path that fits a branch in
-parts (an augmented level, early stopping, ``partial_fit``) uses it.
+parts (an augmented level, early stopping, ``partial_fit``, a branch that
+estimates itself) uses it, and :func:`fit_view` fits a branch's view by it.
 """
 
 import inspect
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from sklearn.pipeline import Pipeline
 from sklearn.utils.metadata_routing import process_routing
 from sklearn.utils.validation import has_fit_parameter
 
 from ._compat import _raise_for_params, _routing_enabled
-from ._samplers import check_branch_params, has_samplers, step_params
+from ._samplers import (
+    check_branch_params,
+    fit_head,
+    has_samplers,
+    step_params,
+    transform_head,
+)
 
 
 def route_fit_params(meta, branches, n_rows, sample_weight, groups, fit_params, prefit):
@@ -152,3 +161,60 @@ def split_branch_params(estimator, params, routing=None):
     model = {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
     view = {k: v for k, v in params.items() if not k.startswith(prefix)}
     return view, model
+
+
+class FittedView(NamedTuple):
+    """A branch whose view is fitted and whose model is not, yet.
+
+    ``model`` is fitted on ``X, y`` (the view's output and the target,
+    resampled by the samplers of an imbalanced-learn Pipeline) with
+    ``params``; ``X_val`` is the view's output of validation rows (never
+    resampled; None if none were given); ``done()`` ends the branch's fit
+    once the model is fitted.
+    """
+
+    model: Any
+    X: Any
+    y: Any
+    X_val: Any
+    params: dict
+    done: Callable[[], Any]
+
+
+def fit_view(estimator, X, y, params, X_val=None):
+    """Fit the view of a branch (the first half of its fit) on ``X, y``.
+
+    The branch is the task's clone: a ``Pipeline`` (its steps before the
+    last are the view, fitted in place), a branch of a level fed the
+    previous outputs, or a model alone (no view). Its model is then fitted
+    on the returned :class:`FittedView`, by whoever asked: early stopping
+    with its validation rows, a branch that estimates itself by its provider.
+    """
+    if getattr(estimator, "wraps_branch", False):  # a LevelBranch
+        Z, y, Z_val, model_params = estimator.fit_view(X, y, params, X_val)
+        return FittedView(estimator.model_, Z, y, Z_val, model_params, estimator.fitted)
+    if has_samplers(estimator):
+        # the samplers resample the training rows, never the validation rows
+        Z, y, model_params, _ = fit_head(estimator, X, y, params)
+        if X_val is not None:
+            X_val = transform_head(estimator.steps[:-1], X_val)
+        return FittedView(
+            estimator.steps[-1][1], Z, y, X_val, model_params, _done(estimator)
+        )
+    view_params, model_params = split_branch_params(estimator, params)
+    if not isinstance(estimator, Pipeline):
+        return FittedView(estimator, X, y, X_val, model_params, _done(estimator))
+    if len(estimator.steps) > 1:
+        head = estimator[:-1]
+        X = head.fit_transform(X, y, **view_params)
+        X_val = None if X_val is None else head.transform(X_val)
+        # a Pipeline with memory fits clones: keep the fitted steps
+        estimator.steps[:-1] = head.steps
+    return FittedView(
+        estimator.steps[-1][1], X, y, X_val, model_params, _done(estimator)
+    )
+
+
+def _done(estimator):
+    """The end of a fit in two halves that has nothing left to do."""
+    return lambda: estimator

@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_memory
 from threadpoolctl import threadpool_limits
 
 from ._compat import _check_method_params, _safe_indexing
-from ._estimates import estimated_output, final_model
+from ._estimates import fit_estimated
 from ._outputs import branch_output
 from ._samplers import fit_branch, has_samplers
 
@@ -119,7 +119,7 @@ def _fit_task(
     rows give the branch's own out-of-sample estimate for every row.
     """
     start = time.perf_counter()
-    covered = None
+    output = covered = None
     try:
         with _budget(inner_threads, caller):
             if train is None:
@@ -137,8 +137,10 @@ def _fit_task(
                 params = _check_method_params(X, fit_params, train)
             iterations = None
             if estimate is not None:
-                estimate.prepare(final_model(estimator))
-            if stopping is None and has_samplers(estimator) and params:
+                output, covered = fit_estimated(
+                    estimate, estimator, X_fit, y_fit, params, method, *problem
+                )
+            elif stopping is None and has_samplers(estimator) and params:
                 fit_branch(estimator, X_fit, y_fit, params)  # per-row params
             elif stopping is None:
                 estimator.fit(X_fit, y_fit, **params)
@@ -152,12 +154,7 @@ def _fit_task(
                     )
                 iterations = stopping.fit(estimator, X_fit, y_fit, params, validation)
             seconds = time.perf_counter() - start
-            output = None
-            if estimate is not None:
-                output, covered = estimated_output(
-                    estimate, estimator, X_fit, y_fit, method, *problem
-                )
-            elif test is not None:
+            if estimate is None and test is not None:
                 output = branch_output(
                     estimator, _safe_indexing(X, test), method, *problem
                 )

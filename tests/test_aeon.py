@@ -12,6 +12,8 @@ import pytest
 
 pytest.importorskip("aeon")
 
+from aeon.classification.feature_based import SummaryClassifier
+from aeon.classification.interval_based import TimeSeriesForestClassifier
 from aeon.datasets import load_gunpoint
 from aeon.transformations.collection.convolution_based import MiniRocket, MultiRocket
 from sklearn.base import clone
@@ -19,6 +21,7 @@ from sklearn.linear_model import RidgeClassifierCV
 from sklearn.pipeline import Pipeline
 
 from skmg import MultiGranularityClassifier
+from skmg._estimates import TrainEstimateProvider
 from skmg.granularity import Differences, Pooling
 from skmg.inspection import granularity_report
 
@@ -144,3 +147,57 @@ def test_view_too_short_for_the_kernels_names_the_branch():
     )
     with pytest.raises(ValueError, match="branch 'pool20'.*n_timepoints must be >= 9"):
         model.fit(X_TRAIN, Y_TRAIN)
+
+
+# -- oof_method="auto": aeon's own train estimates -----------------------------
+
+
+def _forest():
+    return TimeSeriesForestClassifier(n_estimators=20, random_state=0)
+
+
+def test_aeon_train_estimates_replace_the_folds():
+    """With oof_method="auto", an aeon classifier with its own train estimate
+    (TimeSeriesForest: out-of-bag) is fitted once and its
+    ``fit_predict_proba`` is the branch's out-of-fold block, behind a view
+    too; MiniRocket + RidgeClassifierCV gives the ridge's leave-one-out
+    values; a classifier without one (SummaryClassifier) is cross-validated.
+    The fitted models predict exactly as the classifiers fitted alone."""
+    branches = [
+        ("raw", _forest()),
+        ("pool2", Pipeline([("view", Pooling(2)), ("forest", _forest())])),
+        ("rocket", rocket_branch()),
+        ("summary", SummaryClassifier(random_state=0)),
+    ]
+    # stacking: each branch gives its own output (the ridge decision values)
+    model = MultiGranularityClassifier(branches, fusion="stacking", oof_method="auto")
+    model.fit(X_TRAIN, Y_TRAIN)
+    assert model.record_.methods[:2] == ["predict_proba", "predict_proba"]
+    assert model.oof_methods_ == {
+        "raw": "train_estimate",
+        "pool2": "train_estimate",
+        "rocket": "loo",
+        "summary": "cv",
+    }
+    pooled = Pooling(2).fit_transform(X_TRAIN)
+    raw_estimate = _forest().fit_predict_proba(X_TRAIN, Y_TRAIN)
+    pool_estimate = _forest().fit_predict_proba(pooled, Y_TRAIN)
+    # binary probabilities: one column per branch, the second class's
+    np.testing.assert_array_equal(model.oof_predictions_[:, 0], raw_estimate[:, 1])
+    np.testing.assert_array_equal(model.oof_predictions_[:, 1], pool_estimate[:, 1])
+    alone = _forest().fit(X_TRAIN, Y_TRAIN)
+    np.testing.assert_array_equal(
+        model.named_estimators_["raw"].predict_proba(X_TEST),
+        alone.predict_proba(X_TEST),
+    )
+    assert model.score(X_TEST, Y_TEST) >= MIN_ACCURACY
+
+
+def test_aeon_train_estimate_takes_no_fit_parameters():
+    """``fit_predict_proba`` takes none: the provider says so, naming them."""
+    provider = TrainEstimateProvider()
+    assert provider.matches(_forest(), "predict_proba")
+    assert not provider.matches(_forest(), "decision_function")
+    assert not provider.matches(SummaryClassifier(), "predict_proba")
+    with pytest.raises(TypeError, match=r"takes no fit parameters; got \['weight'\]"):
+        provider.fit_estimate(_forest(), "predict_proba", 2, X_TRAIN, Y_TRAIN, weight=1)

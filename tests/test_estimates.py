@@ -370,7 +370,6 @@ class _HalfProvider:
     """A third-party provider: a "holdout" of its own for one model type."""
 
     method = "half"
-    needs_input = False
 
     def __init__(self, value=0.5):
         self.value = value
@@ -378,17 +377,15 @@ class _HalfProvider:
     def matches(self, model, output):
         return isinstance(model, LogisticRegression)
 
-    def prepare(self, model):
-        model.set_params(C=0.5)
-
-    def estimate(self, model, output, n_classes, X=None, y=None):
+    def fit_estimate(self, model, output, n_classes, X, y, **fit_params):
+        model.set_params(C=0.5).fit(X, y, **fit_params)
         covered = np.arange(len(y)) % 2 == 0
         return np.full((len(y), n_classes), self.value), covered
 
 
 def test_a_third_party_provider_plugs_in(monkeypatch):
     """A provider added to PROVIDERS is asked like the built-in ones: it
-    prepares the task's clone, its estimate is the block (on the rows it
+    fits the task's clone, its estimate is the block (on the rows it
     covers) and its name is in oof_methods_."""
     monkeypatch.setattr(_estimates, "PROVIDERS", [_HalfProvider()])
     X, y = _wine()
