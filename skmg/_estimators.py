@@ -161,7 +161,9 @@ _TAIL_PARAMETERS = """
         output: the out-of-bag outputs of a bagged forest or bagging
         ensemble (``RandomForest*``, ``ExtraTrees*`` and ``Bagging*`` with
         ``bootstrap=True``), the exact leave-one-out outputs of ``RidgeCV``
-        and ``RidgeClassifierCV`` (``cv=None``) and of k-neighbours. The
+        and ``RidgeClassifierCV`` (``cv=None``) and of k-neighbours, the
+        train estimate of an aeon classifier that makes its own
+        (``fit_predict_proba``, the ``capability:train_estimate`` tag). The
         model is the branch or the last step of a ``Pipeline``, whose
         earlier steps are then fitted once on all rows (a step that learns
         from ``y`` sees the row it estimates). Every other branch is
@@ -224,7 +226,8 @@ _COMMON_ATTRIBUTES = """
     oof_methods_ : dict of str to str
         How the out-of-fold outputs of each branch were made (see
         ``oof_method``): ``"cv"``, ``"oob"`` (out of bag), ``"loo"``
-        (leave-one-out), or ``"prefit"`` with ``cv="prefit"``.
+        (leave-one-out), ``"train_estimate"`` (an aeon classifier's own), or
+        ``"prefit"`` with ``cv="prefit"``.
 
     oof_predictions_ : ndarray of shape (n_samples, n_outputs)
         The out-of-fold outputs of the branches (its rows ``oof_mask_``; NaN

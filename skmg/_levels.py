@@ -146,7 +146,11 @@ def _level_plan(record, branches, params, fit, augment):
     names = [record.names[b] for b in branches]
     estimates = [None if fit.estimates is None else fit.estimates[b] for b in branches]
     # a branch that estimates itself: one task on all rows, with the refits
-    tasks = [Task(i, name, None) for i, name in enumerate(names) if estimates[i]]
+    tasks = [
+        Task(i, name, None, estimates[i].method)
+        for i, name in enumerate(names)
+        if estimates[i]
+    ]
     tasks += [
         Task(i, name, fold)
         for fold in folds

@@ -43,21 +43,36 @@ class Task:
     name : str
         Name of the branch, for messages.
     fold : int or None
-        Index of the fold, or None for the refit on all rows.
+        Index of the fold, or None for a fit on all rows.
+    estimate : str or None, default=None
+        For a branch that estimates itself (``oof_method="auto"``), the
+        method of its estimate (``"oob"``, ``"loo"``, ...): its one fit on all
+        rows gives its out-of-fold outputs; None for a fold fit or a refit.
     """
 
-    __slots__ = ("branch", "name", "fold")
+    __slots__ = ("branch", "name", "fold", "estimate")
 
-    def __init__(self, branch, name, fold):
+    def __init__(self, branch, name, fold, estimate=None):
         self.branch = branch
         self.name = name
         self.fold = fold
+        self.estimate = estimate
 
     def describe(self, n_folds):
-        """Where the task sits in the plan, for messages: ``fold 2/5`` or refit."""
+        """Where the task sits in the plan, for messages: ``fold 2/5``, the
+        refit, or a branch's one fit with its estimate."""
+        if self.estimate is not None:
+            return f"its one fit on all rows ({self.estimate} estimate)"
         if self.fold is None:
             return "the refit on all rows"
         return f"fold {self.fold + 1}/{n_folds}"
+
+    def step(self, n_folds):
+        """The task, as a progress line names it: ``fold 2/5``, ``refit`` or
+        ``one fit (oob)``."""
+        if self.estimate is not None:
+            return f"one fit ({self.estimate})"
+        return "refit" if self.fold is None else f"fold {self.fold + 1}/{n_folds}"
 
 
 class TaskResult(NamedTuple):
@@ -308,8 +323,6 @@ def run_plan(
         train, test = (None, None) if task.fold is None else folds[task.fold]
         estimate = None if estimates is None else estimates[task.branch]
         where = f"{subject} {task.name!r} failed in {task.describe(n_folds)}"
-        if estimate is not None:
-            where = f"{subject} {task.name!r} failed in its fit on all rows"
         if level is not None and level > 1:
             where += f" of level {level}"
         estimator = clone(estimators[task.branch])
@@ -553,8 +566,7 @@ class _Progress:
 
     def update(self, task, seconds):
         self.done += 1
-        where = "refit" if task.fold is None else f"fold {task.fold + 1}/{self.n_folds}"
-        step = f"branch {task.name!r} {where} {seconds:.2f}s"
+        step = f"branch {task.name!r} {task.step(self.n_folds)} {seconds:.2f}s"
         if self.tty:
             width = 20
             filled = width * self.done // self.total

@@ -31,6 +31,7 @@ from sklearn.tree import DecisionTreeRegressor
 
 from skmg import MultiGranularityClassifier, MultiGranularityRegressor, _estimates
 from skmg._outputs import NonFiniteOutputError
+from skmg.inspection import granularity_report
 
 
 def _wine():
@@ -249,13 +250,16 @@ def test_oob_loo_and_cv_branches_share_one_plan(capsys):
     lines = [line for line in capsys.readouterr().err.splitlines() if "[skmg]" in line]
     assert len(lines) == 3 + 5
     assert all(line.split()[1].endswith("/8") for line in lines)
-    tasks = [re.search(r"branch '(\w+)'", line).group(1) for line in lines]
-    assert {name: tasks.count(name) for name in set(tasks)} == {
-        "rf": 1,
-        "ridge": 1,
-        "knn": 1,
-        "lr": 5,
-    }
+    steps = [re.search(r"branch '(\w+)' (.*) \d", line).groups() for line in lines]
+    assert sorted(set(steps)) == [
+        ("knn", "one fit (loo)"),
+        *[("lr", f"fold {k}/4") for k in range(1, 5)],
+        ("lr", "refit"),
+        ("rf", "one fit (oob)"),
+        ("ridge", "one fit (loo)"),
+    ]
+    report = granularity_report(model)
+    assert list(report["oof_method"]) == ["oob", "loo", "loo", "cv", "cv"]
     cv = MultiGranularityClassifier(_mixed_branches()[3:], cv=4).fit(X, y)
     np.testing.assert_array_equal(model.oof_predictions_[:, -3:], cv.oof_predictions_)
 
@@ -461,3 +465,31 @@ def test_scores_are_computed_on_the_estimates():
     oob = clone(forest).set_params(oob_score=True).fit(X, y).oob_decision_function_
     assert model.granularity_scores_["rf"] == pytest.approx(-log_loss(y, oob))
     assert np.isfinite(model.fusion_score_)
+
+
+def test_a_failing_single_fit_is_named():
+    """A branch that fails in its one fit says so: not "the refit"."""
+    X, y = _wine()
+    model = MultiGranularityClassifier(
+        [("rf", RandomForestClassifier(max_depth=-1)), ("lr", LogisticRegression())],
+        oof_method="auto",
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"branch 'rf' failed in its one fit on all rows \(oob estimate\)",
+    ):
+        model.fit(X, y)
+
+
+def test_the_demo_says_how_each_granularity_was_estimated(capsys):
+    """``python -m skmg``: the bagged extra trees give their out-of-bag
+    outputs, the other two granularities are cross-validated: 13 fits."""
+    from skmg.__main__ import main
+
+    assert main() == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line.split() for line in out.splitlines()[2:6]}
+    assert [lines[name][2] for name in ("pixels_8x8", "pooled_4x4")] == ["cv", "cv"]
+    assert lines["grey_3_levels"][2] == "oob"
+    assert "13 fits in one parallel task list" in out
+    assert float(lines["fused"][4]) >= 0.98  # held-out accuracy

@@ -89,7 +89,8 @@ def test_report_rows_and_values_come_from_fit(stacking):
     pytest.importorskip("pandas")
     report = granularity_report(stacking)
     assert list(report.index) == ["raw", "pooled", "binned", "fused"]
-    assert list(report.columns) == ["oof_score", "weight", "fit_time"]
+    assert list(report.columns) == ["oof_score", "weight", "fit_time", "oof_method"]
+    assert list(report["oof_method"]) == ["cv"] * 4
     for name in ["raw", "pooled", "binned"]:
         assert report.loc[name, "oof_score"] == stacking.granularity_scores_[name]
         assert report.loc[name, "fit_time"] == stacking.fit_times_[name]
@@ -225,11 +226,13 @@ def test_report_without_pandas(stacking, monkeypatch):
 
     assert isinstance(report, dict)
     assert report.index == ["raw", "pooled", "binned", "fused"]
-    assert list(report) == ["oof_score", "test_score", "weight", "fit_time"]
+    columns = ["oof_score", "test_score", "weight", "fit_time", "oof_method"]
+    assert list(report) == columns
     assert report["oof_score"][0] == stacking.granularity_scores_["raw"]
     assert report["test_score"][-1] == stacking.score(X_test, y_test)
     lines = str(report).splitlines()
-    assert lines[0].split() == ["oof_score", "test_score", "weight", "fit_time"]
+    assert lines[0].split() == columns
+    assert [line.split()[-1] for line in lines[1:]] == ["cv"] * 4
     assert [line.split()[0] for line in lines[1:]] == report.index
     assert lines[1].split()[1] == f"{stacking.granularity_scores_['raw']:.4f}"
     assert lines[-1].split()[1] == f"{stacking.fusion_score_:.4f}"

@@ -239,7 +239,19 @@ def _report_columns(estimator, X=None, y=None, scoring=None):
     # branches' total)
     fused = getattr(estimator, "fit_wall_time_", math.fsum(times))
     columns["fit_time"] = np.array([*times, fused])
+    # how each branch got its out-of-fold outputs; the fused row's score is a
+    # second-level cross-validation (after partial_fit only: none)
+    methods = getattr(estimator, "oof_methods_", {})
+    fused_method = "cv" if methods else ""
+    columns["oof_method"] = np.array(
+        [methods.get(name, "") for name in names] + [fused_method], dtype=object
+    )
     return [*names, FUSED], columns
+
+
+def _cell(value):
+    """A value of the report as the table without pandas prints it."""
+    return value if isinstance(value, str) else f"{value:.4f}"
 
 
 class _ReportDict(dict):
@@ -260,7 +272,7 @@ class _ReportDict(dict):
     def __str__(self):
         cells = [["", *self]]
         for i, name in enumerate(self.index):
-            cells.append([name, *(f"{self[c][i]:.4f}" for c in self)])
+            cells.append([name, *(_cell(self[c][i]) for c in self)])
         widths = [max(len(row[j]) for row in cells) for j in range(len(cells[0]))]
         lines = [
             "  ".join(
@@ -334,7 +346,13 @@ default=None
           refit, ``fit_times_``); for the fused row, the wall time of ``fit``
           (``fit_wall_time_``: with parallel workers, less than the sum of
           the rows above; the fusion stage included), or the branches' total
-          for a model that only learned with ``partial_fit``.
+          for a model that only learned with ``partial_fit``;
+        - ``oof_method``: how each granularity's out-of-fold outputs were
+          made (``oof_methods_``): ``"cv"`` (fold models), ``"oob"``,
+          ``"loo"``, ``"train_estimate"`` (one fit on all rows, see
+          ``oof_method="auto"``) or ``"prefit"``; ``"cv"`` for the fused
+          row, whose score is a second-level cross-validation (empty for a
+          model that only learned with ``partial_fit``).
 
         A :class:`pandas.DataFrame` when pandas can be imported; otherwise a
         ``dict`` of column name to ndarray, with the row names as its
@@ -380,11 +398,11 @@ default=None
     ... ], cv=3).fit(X_train, y_train)
     >>> report = granularity_report(clf, X_test, y_test)
     >>> report.drop(columns="fit_time").round(3)
-                 oof_score  test_score  weight
+                 oof_score  test_score  weight oof_method
     granularity
-    raw              0.981       0.958   0.648
-    binned           0.958       0.937   0.352
-    fused            0.984       0.972     NaN
+    raw              0.981       0.958   0.648         cv
+    binned           0.958       0.937   0.352         cv
+    fused            0.984       0.972     NaN         cv
     >>> bool(report.loc["fused", "test_score"] == clf.score(X_test, y_test))
     True
 
