@@ -165,11 +165,21 @@ class TrainEstimateProvider:
     ``fit_predict_proba`` runs 10 folds), at more cost than ``cv``: it is
     cross-validated by skmg like any other branch. ``fit_predict_proba``
     takes no fit parameters.
+
+    Every row counts as covered: aeon gives a row it cannot estimate (an
+    interval forest's row in the bag of every tree) uniform probabilities,
+    which cannot be told apart from a tie; with a few estimators, such rows
+    are frequent (use tens of them, or ``oof_method="cv"``). Only aeon's
+    classifiers qualify: sktime's ``fit_predict_proba`` of the same name
+    predicts in sample unless given a ``cv``.
     """
 
     method = "train_estimate"
 
     def matches(self, model, output):
+        # aeon's only: sktime's fit_predict_proba (cv=None) predicts in sample
+        if not _is_aeon_classifier(model):
+            return False
         get_tag = getattr(model, "get_tag", None)
         if output not in (PROBA, PREDICT) or not callable(get_tag):
             return False
@@ -188,6 +198,15 @@ class TrainEstimateProvider:
         proba = np.asarray(model.fit_predict_proba(X, y), dtype=np.float64)
         covered = np.ones(len(y), dtype=bool)
         return _from_proba(proba, model.classes_, output), covered
+
+
+def _is_aeon_classifier(model):
+    """Whether ``model`` is an aeon classifier (without importing aeon)."""
+    return any(
+        cls.__module__ == "aeon.classification.base"
+        and cls.__name__ == "BaseClassifier"
+        for cls in type(model).__mro__
+    )
 
 
 def _neighbour_weights(distances, weights):

@@ -205,14 +205,23 @@ def fit_view(estimator, X, y, params, X_val=None):
     if not isinstance(estimator, Pipeline):
         return FittedView(estimator, X, y, X_val, model_params, _done(estimator))
     if len(estimator.steps) > 1:
-        head = estimator[:-1]
+        head = _view_pipeline(estimator)
         X = head.fit_transform(X, y, **view_params)
         X_val = None if X_val is None else head.transform(X_val)
         # a Pipeline with memory fits clones: keep the fitted steps
-        estimator.steps[:-1] = head.steps
+        estimator.steps[:-1] = head.steps[:-1]
     return FittedView(
         estimator.steps[-1][1], X, y, X_val, model_params, _done(estimator)
     )
+
+
+def _view_pipeline(pipeline):
+    """The steps of ``pipeline`` but the last, as a Pipeline that ends in
+    ``"passthrough"``: every one of them is then a step that ``memory``
+    caches (a Pipeline never caches its last step)."""
+    head = pipeline[:-1]
+    head.steps = [*head.steps, (pipeline.steps[-1][0], "passthrough")]
+    return head
 
 
 def _done(estimator):

@@ -62,7 +62,7 @@ class Task:
         """Where the task sits in the plan, for messages: ``fold 2/5``, the
         refit, or a branch's one fit with its estimate."""
         if self.estimate is not None:
-            return f"its one fit on all rows ({self.estimate} estimate)"
+            return f"its one fit on all rows ({self.estimate})"
         if self.fold is None:
             return "the refit on all rows"
         return f"fold {self.fold + 1}/{n_folds}"

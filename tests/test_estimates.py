@@ -476,7 +476,7 @@ def test_a_failing_single_fit_is_named():
     )
     with pytest.raises(
         ValueError,
-        match=r"branch 'rf' failed in its one fit on all rows \(oob estimate\)",
+        match=r"branch 'rf' failed in its one fit on all rows \(oob\)",
     ):
         model.fit(X, y)
 
@@ -493,3 +493,53 @@ def test_the_demo_says_how_each_granularity_was_estimated(capsys):
     assert lines["grey_3_levels"][2] == "oob"
     assert "13 fits in one parallel task list" in out
     assert float(lines["fused"][4]) >= 0.98  # held-out accuracy
+
+
+_SCALER_FITS = []  # one entry per fit of a _CountingScaler (clones included)
+
+
+class _CountingScaler(StandardScaler):
+    """A scaler that counts its fits."""
+
+    def fit(self, X, y=None, sample_weight=None):
+        _SCALER_FITS.append(1)
+        return super().fit(X, y, sample_weight)
+
+
+def test_a_pipeline_memory_caches_the_view_of_a_single_fit(tmp_path):
+    """The view of a branch that estimates itself is fitted as a Pipeline
+    fits it: with the Pipeline's ``memory``, a second fit reads it from the
+    cache (a Pipeline never caches its last step: the view is fitted as a
+    Pipeline that ends in "passthrough")."""
+    X, y = _wine()
+    _SCALER_FITS.clear()
+    for _ in range(2):
+        branch = make_pipeline(
+            _CountingScaler(), RidgeClassifierCV(), memory=str(tmp_path)
+        )
+        model = MultiGranularityClassifier([("ridge", branch)], oof_method="auto")
+        model.fit(X, y)
+    assert model.oof_methods_ == {"ridge": "loo"}
+    assert len(_SCALER_FITS) == 1
+    assert model.named_estimators_["ridge"][0].n_samples_seen_ == len(y)
+
+
+class _InSampleClassifier(LogisticRegression):
+    """Looks like an aeon classifier with a train estimate (as sktime's do),
+    but is not one: its fit_predict_proba predicts in sample."""
+
+    def get_tag(self, name, raise_error=True, tag_value_default=None):
+        return name == "capability:train_estimate"
+
+    def fit_predict_proba(self, X, y):
+        return self.fit(X, y).predict_proba(X)
+
+
+def test_only_aeon_classifiers_give_their_train_estimate():
+    """A classifier of another library with the same tag and method is
+    cross-validated: its fit_predict_proba may be in sample."""
+    X, y = _wine()
+    model = MultiGranularityClassifier(
+        [("other", _InSampleClassifier(max_iter=5000))], oof_method="auto"
+    ).fit(X, y)
+    assert model.oof_methods_ == {"other": "cv"}
