@@ -16,7 +16,7 @@ What is here:
 - the memory of a process tree: :class:`TreeMemory`, :func:`tree_memory`;
 - child processes: :func:`run_child_script`, :func:`print_child_result`;
 - the output: :data:`RESULTS`, :func:`log`, :func:`add_out_argument`,
-  :func:`write_results`, :func:`fmt_num`.
+  :func:`write_results`, :func:`fmt_num`, :func:`run_note`.
 
 psutil is optional here (the functions that need it fail without it); a
 script that cannot do without it imports it itself.
@@ -613,6 +613,20 @@ def write_results(out, name, record, markdown=None):
         paths.append(out / f"{name}.md")
         paths[1].write_text(markdown)
     return paths
+
+
+def run_note(report):
+    """The last line of a table: the CPUs and the load of the run (its
+    ``cpu_count`` and ``load_average``), and its wall time when the report
+    has ``total_seconds``."""
+    note = (
+        f"Run: {report['cpu_count']} CPUs, 1-minute load average "
+        f"{report['load_average'][0]:.1f} at the end (other processes share the "
+        "machine: the CPU times are the steadier figures)"
+    )
+    if "total_seconds" in report:
+        note += f"; {report['total_seconds']:.0f} s wall in all"
+    return note + "."
 
 
 def publish(report, table, name, args):

@@ -41,7 +41,7 @@ import sys
 import time
 
 import numpy as np
-from _common import add_out_argument, package_versions, publish
+from _common import add_out_argument, package_versions, publish, run_note
 from sklearn.datasets import (
     load_breast_cancer,
     load_diabetes,
@@ -182,9 +182,7 @@ def markdown(report):
             "",
             f"Out-of-fold methods of `skmg auto`: {report['oof_methods']}.",
             "",
-            f"Run: {report['cpu_count']} CPUs, 1-minute load average "
-            f"{report['load_average'][0]:.1f} at the end (other processes share "
-            "the machine: the CPU times are the steadier figures).",
+            run_note(report),
         ]
     )
 

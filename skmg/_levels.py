@@ -18,7 +18,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._outputs import VALUE, aggregate, branch_output, fitted_output
-from ._params import split_branch_params
+from ._params import split_branch_params, view_pipeline
 from ._plan import Task, _task_error, run_plan
 from ._record import FittedLevel
 from ._samplers import fit_head, has_samplers, is_sampler, transform_head
@@ -523,7 +523,7 @@ class LevelBranch(BaseEstimator):
         if len(estimator.steps) == 1:  # no view: the model gets every column
             self.view_ = None
             return X, y, X_val, model_params
-        self.view_ = estimator[:-1]
+        self.view_ = view_pipeline(estimator)
         if has_samplers(estimator):
             # fitted in place: view_ holds the fitted steps
             Z, y, model_params = self._fit_sampled(estimator, X, y, fit_params)

@@ -205,7 +205,7 @@ def fit_view(estimator, X, y, params, X_val=None):
     if not isinstance(estimator, Pipeline):
         return FittedView(estimator, X, y, X_val, model_params, _done(estimator))
     if len(estimator.steps) > 1:
-        head = _view_pipeline(estimator)
+        head = view_pipeline(estimator)
         X = head.fit_transform(X, y, **view_params)
         X_val = None if X_val is None else head.transform(X_val)
         # a Pipeline with memory fits clones: keep the fitted steps
@@ -215,8 +215,9 @@ def fit_view(estimator, X, y, params, X_val=None):
     )
 
 
-def _view_pipeline(pipeline):
-    """The steps of ``pipeline`` but the last, as a Pipeline that ends in
+def view_pipeline(pipeline):
+    """The view of a ``Pipeline`` branch: its steps but the last, as a
+    Pipeline (of the same class, sharing the step objects) that ends in
     ``"passthrough"``: every one of them is then a step that ``memory``
     caches (a Pipeline never caches its last step)."""
     head = pipeline[:-1]

@@ -106,3 +106,33 @@ def test_a_strategy_asking_for_no_level_is_refused():
     with pytest.raises(ValueError, match="Idle.next_level asked for no level"):
         model.fit(X_IRIS, Y_IRIS)
     assert not hasattr(model, "record_")
+
+
+_VIEW_FITS = []  # one entry per fit of a _CountingScaler (clones included)
+
+
+class _CountingScaler(StandardScaler):
+    """A scaler that counts its fits."""
+
+    def fit(self, X, y=None, sample_weight=None):
+        _VIEW_FITS.append(len(X))
+        return super().fit(X, y, sample_weight)
+
+
+def test_a_pipeline_memory_caches_the_view_of_a_later_level(tmp_path):
+    """A later level fits a Pipeline branch's view as the Pipeline would:
+    with its ``memory``, a second fit reads every view step from the cache,
+    the last one included (the view is a Pipeline ending in "passthrough")."""
+    _VIEW_FITS.clear()
+    counts = []
+    for _ in range(2):
+        branch = Pipeline(
+            [("scale", _CountingScaler()), ("model", LogisticRegression())],
+            memory=str(tmp_path),
+        )
+        model = MultiGranularityClassifier(
+            [("lr", branch)], fusion=CascadeFusion(max_levels=2, tol=-1.0), cv=3
+        ).fit(X_IRIS, Y_IRIS)
+        counts.append(len(_VIEW_FITS))
+    assert len(model.record_.levels) == 2
+    assert counts == [2 * (3 + 1)] * 2  # two levels of 3 folds and a refit, once
